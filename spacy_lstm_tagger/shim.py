@@ -1,0 +1,68 @@
+"""A PyTorchShim whose weights can be swapped for the optimizer's averages."""
+import contextlib
+from io import BytesIO
+
+import torch
+from thinc.api import PyTorchShim, xp2torch
+
+
+class AveragingPyTorchShim(PyTorchShim):
+    """PyTorchShim that honours Thinc's parameter averaging and saves a resizable network.
+
+    Thinc's optimizer keys each torch parameter's running average as `(shim.id, name)`,
+    but `PyTorchShim.use_params` only reads string keys, so spaCy would evaluate and
+    save the raw weights. This shim reads the keys the optimizer writes.
+    Its weights load into a network first resized to the saved shapes.
+    """
+
+    @property
+    def module(self) -> torch.nn.Module:
+        return self._model
+
+    @contextlib.contextmanager
+    def use_params(self, params):
+        averages = {
+            name: xp2torch(params[(self.id, name)], device=self.device)
+            for name, _ in self._model.named_parameters()
+            if (self.id, name) in params
+        }
+        if not averages:
+            yield
+            return
+        backup = {name: value.clone() for name, value in self._model.state_dict().items()}
+        self._model.load_state_dict(averages, strict=False)
+        try:
+            yield
+        finally:
+            self._model.load_state_dict(backup)
+
+
+def serialize_network(network: torch.nn.Module) -> bytes:
+    """Save the network's state_dict to bytes."""
+    buffer = BytesIO()
+    torch.save(network.state_dict(), buffer)
+    return buffer.getvalue()
+
+
+def deserialize_network(network: torch.nn.Module, data: bytes, device: torch.device) -> torch.nn.Module:
+    """Resize the network to the shapes in `data`, then load its weights strictly."""
+    try:
+        state = torch.load(BytesIO(data), map_location=device, weights_only=True)
+    except Exception as error:
+        raise ValueError(f"lstm_tagger: the network weights are unreadable ({error})") from error
+    n_tables = len(network.embeddings)
+    try:
+        n_rows = [state[f"embeddings.{i}.weight"].shape[0] for i in range(n_tables)]
+        n_labels = state["output.weight"].shape[0]
+    except KeyError as error:
+        raise ValueError(
+            f"lstm_tagger: the saved weights lack {error}; they do not belong to a network "
+            f"with {n_tables} feature tables as the config describes"
+        ) from None
+    network.to(device)
+    network.resize(n_rows, n_labels)
+    try:
+        network.load_state_dict(state)
+    except RuntimeError as error:
+        raise ValueError(f"lstm_tagger: the saved weights do not match the config's network: {error}") from None
+    return network

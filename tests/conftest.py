@@ -1,0 +1,44 @@
+"""Shared fixtures: the tutorial's two sentences, and a tagger overfitted on them."""
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import Doc
+from spacy.training import Example
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIAL_DATA = [
+    ("The dog ate the apple".split(), "DET NN V DET NN".split()),
+    ("Everybody read that book".split(), "NN V DET NN".split()),
+]
+SMALL_MODEL = {
+    "embed_width": 16,
+    "hidden_width": 16,
+    "depth": 1,
+    "dropout": 0.0,
+    "feature_dropout": 0.0,
+}
+
+
+def tutorial_examples(nlp):
+    """The tutorial's two sentences as training examples."""
+    return [
+        Example(Doc(nlp.vocab, words=words), Doc(nlp.vocab, words=words, tags=tags))
+        for words, tags in TUTORIAL_DATA
+    ]
+
+
+def train_tutorial_tagger(steps: int = 60, **model_overrides):
+    """A blank English pipeline whose lstm_tagger has overfitted the tutorial sentences."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, **model_overrides}})
+    examples = tutorial_examples(nlp)
+    optimizer = nlp.initialize(lambda: examples)
+    for _ in range(steps):
+        nlp.update(examples, sgd=optimizer)
+    return nlp
+
+
+@pytest.fixture(scope="session")
+def tutorial_nlp():
+    return train_tutorial_tagger()
