@@ -3,7 +3,7 @@ import contextlib
 from io import BytesIO
 
 import torch
-from thinc.api import PyTorchShim, xp2torch
+from thinc.api import PyTorchShim, torch2xp, xp2torch
 
 
 class AveragingPyTorchShim(PyTorchShim):
@@ -12,12 +12,28 @@ class AveragingPyTorchShim(PyTorchShim):
     Thinc's optimizer keys each torch parameter's running average as `(shim.id, name)`,
     but `PyTorchShim.use_params` only reads string keys, so spaCy would evaluate and
     save the raw weights. This shim reads the keys the optimizer writes.
+    It also updates the weights in place: `PyTorchShim.finish_update` rebinds each
+    parameter's `.data` to a new tensor on every step, which on the CPU chains the old
+    buffers together and grows memory by about a megabyte a step.
     Its weights load into a network first resized to the saved shapes.
     """
 
     @property
     def module(self) -> torch.nn.Module:
         return self._model
+
+    def finish_update(self, optimizer) -> None:
+        for name, parameter in self._model.named_parameters():
+            if parameter.grad is None:
+                continue
+            if not self._grad_scaler.found_inf:  # skip the step if a gradient overflowed
+                updated, _ = optimizer((self.id, name), torch2xp(parameter.data), torch2xp(parameter.grad))
+                updated = xp2torch(updated, device=parameter.device)
+                if updated.data_ptr() != parameter.data_ptr():
+                    with torch.no_grad():
+                        parameter.copy_(updated)
+            parameter.grad.zero_()
+        self._grad_scaler.update()
 
     @contextlib.contextmanager
     def use_params(self, params):

@@ -5,6 +5,7 @@ import pytest
 import spacy
 from spacy.tokens import Doc
 from spacy.training import Example
+from spacy.util import fix_random_seed
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL_DATA = [
@@ -30,6 +31,7 @@ def tutorial_examples(nlp):
 
 def train_tutorial_tagger(steps: int = 60, **model_overrides):
     """A blank English pipeline whose lstm_tagger has overfitted the tutorial sentences."""
+    fix_random_seed(0)
     nlp = spacy.blank("en")
     nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, **model_overrides}})
     examples = tutorial_examples(nlp)

@@ -1,0 +1,76 @@
+"""The real `spacy train`, `spacy evaluate` and `spacy package` CLIs, on every shipped config."""
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+CONFIGS = sorted((ROOT / "configs").glob("*.cfg"))
+DEV_SAMPLE = ["--corpora.train.limit", "200", "--corpora.dev.limit", "50"]
+
+
+def run(*args, cwd=ROOT, python=sys.executable):
+    result = subprocess.run([str(python), *map(str, args)], cwd=cwd, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """Each config trained for a few steps with the real CLI: {config name: output dir}."""
+    outputs = {}
+    for config in CONFIGS:
+        output = tmp_path_factory.mktemp(config.stem)
+        log = run(
+            "-m", "spacy", "train", config, "--output", output,
+            "--training.max_steps", "12", "--training.eval_frequency", "6", *DEV_SAMPLE,
+        )
+        assert "TAG_ACC" in log
+        outputs[config.stem] = output
+    return outputs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", [c.stem for c in CONFIGS])
+def test_config_trains_evaluates_and_tags(trained, config):
+    model = trained[config] / "model-best"
+    scores = trained[config] / "scores.json"
+    run("-m", "spacy", "evaluate", model, ROOT / "corpus" / "dev.spacy", "--gold-preproc", "--output", scores)
+    assert 0.0 <= json.loads(scores.read_text())["tag_acc"] <= 1.0
+    tags = run("-c", f"import spacy; print([t.tag_ for t in spacy.load({str(model)!r})('The dog ate the apple')])")
+    assert "''" not in tags and len(eval(tags)) == 5
+
+
+@pytest.mark.slow
+def test_package_installs_and_tags_in_a_fresh_environment(trained, tmp_path):
+    """spacy package -> wheel naming spacy-lstm-tagger; installed with the plugin, it tags."""
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    run(
+        "-m", "spacy", "package", trained["tutorial"] / "model-best", packages,
+        "--name", "lstm_test", "--version", "0.0.1", "--build", "wheel",
+    )
+    (model_wheel,) = packages.glob("*/dist/*.whl")
+    requirements = run("-c", f"import zipfile; z = zipfile.ZipFile({str(model_wheel)!r}); "
+                       "print([z.read(n).decode() for n in z.namelist() if n.endswith('METADATA')][0])")
+    assert "Requires-Dist: spacy-lstm-tagger" in requirements
+
+    run("-m", "build", "--wheel", "--outdir", tmp_path / "plugin", ROOT)
+    (plugin_wheel,) = (tmp_path / "plugin").glob("*.whl")
+    env = tmp_path / "env"
+    venv.create(env, with_pip=True)
+    python = env / "bin" / "python"
+    run("-m", "pip", "install", "--quiet", "torch==2.13.0", python=python)
+    run("-m", "pip", "install", "--quiet", plugin_wheel, model_wheel, python=python)
+    code = (
+        "import spacy; nlp = spacy.load('en_lstm_test'); "
+        "import spacy_lstm_tagger; print(spacy_lstm_tagger.__file__); "
+        "print(' '.join(t.tag_ for t in nlp('The dog ate the apple')))"
+    )
+    location, tags = run("-c", code, cwd=tmp_path, python=python).strip().splitlines()
+    assert str(env) in location
+    assert tags == "DET NN V DET NN"
