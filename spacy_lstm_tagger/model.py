@@ -7,7 +7,7 @@ from thinc.api import ArgsKwargs, Model, torch2xp, xp2torch
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
 
-from .features import FeatureIds, doc_features
+from .features import FeatureIds, doc_features, n_features
 from .network import LSTMTaggerNet
 from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
 
@@ -15,6 +15,8 @@ from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
 @registry.architectures("spacy_lstm_tagger.LSTMTagger.v1")
 def build_lstm_tagger_v1(
     attrs: List[str],
+    prefix_lengths: List[int],
+    suffix_lengths: List[int],
     min_freq: int,
     embed_width: int,
     hidden_width: int,
@@ -27,7 +29,9 @@ def build_lstm_tagger_v1(
 ) -> Model[List[Doc], List[Floats2d]]:
     """Build a tagger: feature embeddings -> (Bi)LSTM -> linear -> softmax.
 
-    attrs (List[str]): Token attributes embedded for each token, e.g. NORM, PREFIX, SUFFIX, SHAPE.
+    attrs (List[str]): Token attributes embedded for each token, e.g. NORM and SHAPE.
+    prefix_lengths (List[int]): Lengths of the lowercase prefixes embedded for each token.
+    suffix_lengths (List[int]): Lengths of the lowercase suffixes embedded for each token.
     min_freq (int): Occurrences in the training data a value needs to get its own embedding.
     embed_width (int): Width of each attribute's embedding.
     hidden_width (int): LSTM hidden size per direction.
@@ -44,8 +48,8 @@ def build_lstm_tagger_v1(
         raise ValueError(
             f"lstm_tagger: dropout and feature_dropout must be in [0, 1), got {dropout} and {feature_dropout}"
         )
-    features = doc_features(attrs, min_freq)
-    network = LSTMTaggerNet(len(attrs), embed_width, hidden_width, depth, bidirectional, dropout, feature_dropout)
+    features = doc_features(attrs, prefix_lengths, suffix_lengths, min_freq)
+    network = LSTMTaggerNet(n_features(features), embed_width, hidden_width, depth, bidirectional, dropout, feature_dropout)
     wrapped = Model(
         "lstm_network",
         pytorch_forward,
