@@ -10,9 +10,11 @@ from thinc.api import Config, Model
 DEFAULT_MODEL_CONFIG = """
 [model]
 @architectures = "spacy_lstm_tagger.LSTMTagger.v1"
-attrs = ["NORM", "PREFIX", "SUFFIX", "SHAPE"]
+attrs = ["NORM", "SHAPE"]
+prefix_lengths = [1, 2, 3]
+suffix_lengths = [1, 2, 3, 4]
 min_freq = 1
-embed_width = 64
+embed_width = 48
 hidden_width = 128
 depth = 2
 bidirectional = true
