@@ -5,7 +5,7 @@ from typing import List, Sequence
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence, pack_sequence
+from torch.nn.utils.rnn import PackedSequence
 
 
 def _use_one_thread_after_fork() -> None:
@@ -90,19 +90,33 @@ class LSTMTaggerNet(nn.Module):
         if self.training and self.feature_dropout > 0:
             unknown = torch.rand(ids.shape, device=ids.device) < self.feature_dropout
             ids = ids.masked_fill(unknown, 0)
-        vectors = torch.cat([table(ids[:, i]) for i, table in enumerate(self.embeddings)], dim=1)
-        order = pack_sequence(
-            torch.split(torch.arange(ids.shape[0], device=ids.device), lengths.tolist()),
-            enforce_sorted=False,
-        )
-        packed = PackedSequence(
-            self.dropout(vectors)[order.data],
-            order.batch_sizes,
-            order.sorted_indices,
-            order.unsorted_indices,
-        )
-        hidden, _ = self.lstm(packed)
+        order, batch_sizes = packing_order(lengths)
+        order = order.to(ids.device)
+        packed_ids = ids[order]
+        vectors = torch.cat([table(packed_ids[:, i]) for i, table in enumerate(self.embeddings)], dim=1)
+        hidden, _ = self.lstm(PackedSequence(self.dropout(vectors), batch_sizes))
         packed_logits = self.output(self.dropout(hidden.data))
         logits = torch.empty_like(packed_logits)
-        logits[order.data] = packed_logits
+        logits[order] = packed_logits
         return logits
+
+
+def packing_order(lengths: torch.Tensor):
+    """Where each step of a PackedSequence reads from, for sentences laid end to end.
+
+    Vectorized over the whole batch: no tensor per sentence, and no padded matrix,
+    so a batch of many short sentences beside one very long one stays cheap.
+
+    lengths (torch.Tensor): int64 on the CPU, each sentence's length, none zero.
+    RETURNS (Tuple[torch.Tensor, torch.Tensor]): The token index of each packed row, and
+        the PackedSequence's batch sizes (sentences still running at each time step).
+    """
+    sorted_lengths, by_length = torch.sort(lengths, descending=True, stable=True)
+    starts = (torch.cumsum(lengths, 0) - lengths)[by_length]
+    max_length = int(sorted_lengths[0])
+    ended_by = torch.cumsum(torch.bincount(lengths, minlength=max_length + 1), 0)[:max_length]
+    batch_sizes = len(lengths) - ended_by
+    step_starts = torch.cumsum(batch_sizes, 0) - batch_sizes
+    steps = torch.repeat_interleave(torch.arange(max_length), batch_sizes)
+    ranks = torch.arange(int(batch_sizes.sum())) - torch.repeat_interleave(step_starts, batch_sizes)
+    return starts[ranks] + steps, batch_sizes

@@ -124,3 +124,15 @@ def test_optimizer_updates_weights_in_place():
         model.finish_update(optimizer)
     assert {name: p.data_ptr() for name, p in network.named_parameters()} == pointers
     assert not torch.allclose(network.output.bias.detach(), before)
+
+
+def test_packing_order_matches_torch():
+    from torch.nn.utils.rnn import pack_sequence
+
+    from spacy_lstm_tagger.network import packing_order
+
+    lengths = torch.tensor([3, 1, 5, 3, 2])
+    expected = pack_sequence(torch.split(torch.arange(14), lengths.tolist()), enforce_sorted=False)
+    order, batch_sizes = packing_order(lengths)
+    assert order.tolist() == expected.data.tolist()
+    assert batch_sizes.tolist() == expected.batch_sizes.tolist()
