@@ -1,8 +1,10 @@
 """The `lstm_tagger` pipeline component: spaCy's Tagger, driven by an LSTM network."""
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, List, Optional
 
+import numpy
 from spacy.language import Language
 from spacy.pipeline.tagger import Tagger
+from spacy.tokens import Doc, Token
 from spacy.training import Example, validate_get_examples
 from spacy.vocab import Vocab
 from thinc.api import Config, Model
@@ -34,6 +36,8 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
         "scorer": {"@scorers": "spacy.tagger_scorer.v1"},
         "neg_prefix": "!",
         "label_smoothing": 0.0,
+        "store_probabilities": False,
+        "top_k": 3,
     },
     default_score_weights={"tag_acc": 1.0},
 )
@@ -45,6 +49,8 @@ def make_lstm_tagger(
     scorer: Optional[Callable],
     neg_prefix: str,
     label_smoothing: float,
+    store_probabilities: bool,
+    top_k: int,
 ) -> "LSTMTagger":
     """Create an LSTMTagger, which sets `token.tag_` from an LSTM over each Doc."""
     return LSTMTagger(
@@ -55,11 +61,69 @@ def make_lstm_tagger(
         scorer=scorer,
         neg_prefix=neg_prefix,
         label_smoothing=label_smoothing,
+        store_probabilities=store_probabilities,
+        top_k=top_k,
     )
 
 
 class LSTMTagger(Tagger):
     """spaCy's Tagger whose model also learns feature tables from all training Docs."""
+
+    def __init__(
+        self,
+        vocab: Vocab,
+        model: Model,
+        name: str = "lstm_tagger",
+        *,
+        store_probabilities: bool = False,
+        top_k: int = 3,
+        **tagger_settings,
+    ) -> None:
+        """Create the component and register `token._.tag_prob` and `token._.tag_alternatives`.
+
+        store_probabilities (bool): Set those two attributes on the tokens the component tags.
+        top_k (int): How many (tag, probability) pairs `token._.tag_alternatives` keeps.
+        tagger_settings: overwrite, scorer, neg_prefix, label_smoothing, as for spaCy's Tagger.
+        """
+        if not isinstance(top_k, int) or top_k < 1:
+            raise ValueError(f"lstm_tagger: top_k must be a positive integer, got {top_k!r}")
+        super().__init__(vocab, model, name, **tagger_settings)
+        self.store_probabilities = store_probabilities
+        self.top_k = top_k
+        for attr in ("tag_prob", "tag_alternatives"):
+            if not Token.has_extension(attr):
+                Token.set_extension(attr, default=None)
+
+    def predict(self, docs: List[Doc]) -> list:
+        """Tag ids per Doc, as Tagger's; with store_probabilities, (n_tokens, n_tags) probabilities."""
+        if not self.store_probabilities:
+            return super().predict(docs)
+        if not any(len(doc) for doc in docs):
+            return [numpy.zeros((0, len(self.labels)), dtype="f") for _ in docs]
+        return [self.model.ops.to_numpy(probs) for probs in self.model.predict(docs)]
+
+    def set_annotations(self, docs: List[Doc], predictions: list) -> None:
+        """Set tags; with store_probabilities, also each tagged token's probability and alternatives.
+
+        `token._.tag_prob` is the probability of `token.tag_`, and `token._.tag_alternatives` the
+        top_k [tag, probability] pairs, best first, so its first tag is `token.tag_`. A token that
+        keeps a different tag it already had (overwrite = false) gets None in both.
+        """
+        if not self.store_probabilities:
+            super().set_annotations(docs, predictions)
+            return
+        docs = [docs] if isinstance(docs, Doc) else docs
+        super().set_annotations(docs, [probs.argmax(axis=1) for probs in predictions])
+        labels = self.labels
+        for doc, probs in zip(docs, predictions):
+            # A stable sort breaks ties as argmax does, so the first alternative is the tag set.
+            ranked = numpy.argsort(-probs, axis=1, kind="stable")[:, : self.top_k]
+            for token, token_probs, best in zip(doc, probs, ranked):
+                tagged = token.tag_ == labels[best[0]]
+                token._.tag_prob = float(token_probs[best[0]]) if tagged else None
+                token._.tag_alternatives = (
+                    [[labels[i], float(token_probs[i])] for i in best] if tagged else None
+                )
 
     def initialize(
         self,
