@@ -1,13 +1,17 @@
 """The `lstm_tagger` pipeline component: spaCy's Tagger, driven by an LSTM network."""
+from pathlib import Path
 from typing import Callable, Iterable, List, Optional
 
 import numpy
 from spacy.language import Language
 from spacy.pipeline.tagger import Tagger
 from spacy.tokens import Doc, Token
-from spacy.training import Example, validate_get_examples
+from spacy.training import Example
 from spacy.vocab import Vocab
 from thinc.api import Config, Model
+
+from .corpus import training_docs
+from .loading import all_or_nothing, check_saved_files, write_checksum
 
 DEFAULT_MODEL_CONFIG = """
 [model]
@@ -138,8 +142,30 @@ class LSTMTagger(Tagger):
         nlp (Language): The pipeline the component belongs to.
         labels (Optional[Iterable[str]]): Tags from `spacy init labels`; else read from the data.
         """
-        validate_get_examples(get_examples, "LSTMTagger.initialize")
+        docs = training_docs(get_examples, nlp, need_tags=labels is None)
         features = self.model.get_ref("features")
         features.attrs["tables"] = None
-        features.initialize(X=[eg.predicted for eg in get_examples()])
+        features.initialize(X=docs)
         super().initialize(get_examples, nlp=nlp, labels=labels)
+
+    def to_disk(self, path, *, exclude=tuple()) -> None:
+        """Save as Tagger does, with a checksum of the weights file beside it."""
+        super().to_disk(path, exclude=exclude)
+        if "model" not in exclude:
+            write_checksum(Path(path) / "model")
+
+    def from_disk(self, path, *, exclude=tuple()) -> "LSTMTagger":
+        """Load as Tagger does, all or nothing; a missing or damaged file is named in the error."""
+        path = Path(path)
+        check_saved_files(path, exclude)
+        with all_or_nothing(self, str(path / "model"), str(path / "cfg")):
+            super().from_disk(path, exclude=[*exclude, "vocab"])
+        if "vocab" not in exclude:
+            self.vocab.from_disk(path / "vocab", exclude=exclude)
+        return self
+
+    def from_bytes(self, bytes_data, *, exclude=tuple()) -> "LSTMTagger":
+        """Load as Tagger does, all or nothing, refusing weights that do not fit the labels."""
+        with all_or_nothing(self, "the serialized lstm_tagger", "its cfg"):
+            super().from_bytes(bytes_data, exclude=exclude)
+        return self

@@ -1,6 +1,7 @@
 """A PyTorchShim whose weights can be swapped for the optimizer's averages."""
 import contextlib
 from io import BytesIO
+from typing import List
 
 import torch
 from thinc.api import PyTorchShim, torch2xp, xp2torch
@@ -60,25 +61,55 @@ def serialize_network(network: torch.nn.Module) -> bytes:
     return buffer.getvalue()
 
 
+_CHANGED_SETTING = (
+    "was a model setting such as attrs, prefix_lengths, suffix_lengths, embed_width, "
+    "hidden_width, depth or bidirectional changed after training?"
+)
+
+
+class WeightsError(ValueError):
+    """Saved network weights that cannot be read, or that do not fit the configured network."""
+
+
 def deserialize_network(network: torch.nn.Module, data: bytes, device: torch.device) -> torch.nn.Module:
-    """Resize the network to the shapes in `data`, then load its weights strictly."""
+    """Resize the network to the shapes in `data`, then load its weights strictly.
+
+    `map_location` puts the weights on `device`, so a network saved on a GPU loads on a CPU.
+    """
     try:
         state = torch.load(BytesIO(data), map_location=device, weights_only=True)
     except Exception as error:
-        raise ValueError(f"lstm_tagger: the network weights are unreadable ({error})") from error
+        raise WeightsError(f"lstm_tagger: the network weights are unreadable ({error})") from error
     n_tables = len(network.embeddings)
     try:
         n_rows = [state[f"embeddings.{i}.weight"].shape[0] for i in range(n_tables)]
         n_labels = state["output.weight"].shape[0]
     except KeyError as error:
-        raise ValueError(
+        raise WeightsError(
             f"lstm_tagger: the saved weights lack {error}; they do not belong to a network "
-            f"with {n_tables} feature tables as the config describes"
+            f"with {n_tables} feature tables as the config describes ({_CHANGED_SETTING})"
         ) from None
     network.to(device)
     network.resize(n_rows, n_labels)
-    try:
-        network.load_state_dict(state)
-    except RuntimeError as error:
-        raise ValueError(f"lstm_tagger: the saved weights do not match the config's network: {error}") from None
+    differences = _shape_differences(state, network.state_dict())
+    if differences:
+        raise WeightsError(
+            f"lstm_tagger: the saved weights do not fit the network the config describes "
+            f"({_CHANGED_SETTING}): " + "; ".join(differences)
+        )
+    network.load_state_dict(state)
     return network
+
+
+def _shape_differences(saved: dict, configured: dict, limit: int = 4) -> List[str]:
+    """Describe, in words, each parameter whose saved shape differs from the configured one."""
+    differences = [
+        f"{name} is {tuple(saved[name].shape)} in the weights but {tuple(tensor.shape)} in the config"
+        for name, tensor in configured.items()
+        if name in saved and saved[name].shape != tensor.shape
+    ]
+    differences += [f"{name} is in the weights but not in the config" for name in saved if name not in configured]
+    differences += [f"{name} is in the config but not in the weights" for name in configured if name not in saved]
+    if len(differences) > limit:
+        differences = differences[:limit] + [f"{len(differences) - limit} more"]
+    return differences
