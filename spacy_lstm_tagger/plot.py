@@ -5,12 +5,14 @@ A bare `Figure` renders with the Agg backend and leaves pyplot's global state al
 from pathlib import Path
 from typing import List
 
+import numpy
+
 
 def plot_confusions(tags: List[str], counts: List[List[int]], path: Path, title: str = "") -> None:
     """Write a heatmap of gold (rows) against predicted (columns) tags.
 
-    Colour is the share of the gold row, so the diagonal shows each tag's recall; cells with
-    tokens also show their count.
+    Each cell with tokens shows its count; the colour follows the count on a log scale, so that
+    confusions of a few dozen tokens stand out beside diagonals of thousands.
 
     tags (List[str]): Row and column labels.
     counts (List[List[int]]): counts[gold][predicted], in the order of `tags`.
@@ -18,15 +20,17 @@ def plot_confusions(tags: List[str], counts: List[List[int]], path: Path, title:
     title (str): The figure's title.
     """
     try:
+        from matplotlib.colors import LogNorm
         from matplotlib.figure import Figure
     except ImportError as error:
         raise ImportError("The report's plot needs matplotlib: pip install 'spacy-lstm-tagger[report]'") from error
 
-    shares = [[count / max(sum(row), 1) for count in row] for row in counts]
+    counts = numpy.asarray(counts)
+    norm = LogNorm(vmin=1, vmax=max(int(counts.max()), 2))
     size = 2.5 + 0.42 * len(tags)
     figure = Figure(figsize=(size + 1.5, size))
     axes = figure.subplots()
-    image = axes.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    image = axes.imshow(numpy.ma.masked_equal(counts, 0), cmap="Blues", norm=norm)
     axes.set_xticks(range(len(tags)), labels=tags, rotation=90)
     axes.set_yticks(range(len(tags)), labels=tags)
     axes.set_xlabel("predicted tag")
@@ -34,9 +38,9 @@ def plot_confusions(tags: List[str], counts: List[List[int]], path: Path, title:
     for i, row in enumerate(counts):
         for j, count in enumerate(row):
             if count:
-                colour = "white" if shares[i][j] > 0.5 else "black"
+                colour = "white" if norm(count) > 0.6 else "black"
                 axes.text(j, i, str(count), ha="center", va="center", fontsize=6, color=colour)
-    figure.colorbar(image, ax=axes, label="share of the gold tag's tokens")
+    figure.colorbar(image, ax=axes, shrink=0.8, label="tokens (log scale)")
     if title:
         axes.set_title(title)
     figure.tight_layout()
