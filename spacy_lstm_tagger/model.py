@@ -1,6 +1,7 @@
 """The `spacy_lstm_tagger.LSTMTagger.v1` architecture: Docs -> tag probabilities."""
 from typing import Callable, List, Optional, Tuple
 
+import torch
 from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import ArgsKwargs, Model, torch2xp, xp2torch
@@ -112,7 +113,7 @@ def _ids_to_torch(model: Model, X: FeatureIds, is_train: bool) -> Tuple[ArgsKwar
     ids, lengths = X
     device = model.shims[0].device
     nonempty = lengths[lengths > 0]
-    args = (xp2torch(ids, device=device), xp2torch(nonempty))
+    args = (xp2torch(ids, device=device), torch.from_numpy(nonempty))  # lengths stay on the CPU
     return ArgsKwargs(args=args, kwargs={}), lambda d_args: None
 
 
