@@ -106,9 +106,11 @@ class LSTMTagger(Tagger):
         """
         if not any(len(doc) for doc in docs):
             return [numpy.zeros((0, len(self.labels)), dtype="f") for _ in docs]
-        scores = self.model.ops.xp.concatenate(self.model.predict(docs))
-        best = scores if self.store_probabilities else scores.argmax(axis=1)
-        return numpy.split(self.model.ops.to_numpy(best), numpy.cumsum([len(doc) for doc in docs])[:-1])
+        from .model import predict_flat  # not at import time: spaCy imports this module often
+
+        probabilities, lengths = predict_flat(self.model, docs)
+        best = probabilities if self.store_probabilities else probabilities.argmax(axis=1)
+        return numpy.split(self.model.ops.to_numpy(best), lengths.cumsum()[:-1])
 
     def set_annotations(self, docs: List[Doc], predictions: list) -> None:
         """Set tags; with store_probabilities, also each tagged token's probability and alternatives.

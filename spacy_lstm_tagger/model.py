@@ -1,6 +1,7 @@
 """The `spacy_lstm_tagger.LSTMTagger.v1` architecture: Docs -> tag probabilities."""
 from typing import Callable, List, Optional, Tuple
 
+import numpy
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
@@ -107,6 +108,15 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
         return []
 
     return list(per_doc), backprop
+
+
+def predict_flat(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:
+    """The model's prediction, not split per Doc: probabilities of every token, the Docs
+    laid end to end, and each Doc's length. On a GPU one array per Doc costs more than
+    the network, so the component's predict uses this."""
+    (ids, lengths), _ = model.get_ref("features")(docs, False)
+    logits, _ = model.get_ref("network")((ids, lengths), False)
+    return model.ops.softmax(logits), lengths
 
 
 def _ids_to_torch(model: Model, X: FeatureIds, is_train: bool) -> Tuple[ArgsKwargs, Callable]:
