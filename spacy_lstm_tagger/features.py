@@ -1,5 +1,6 @@
 """Thinc layer that turns Docs into feature ids: one known-value table per token feature."""
 from functools import lru_cache
+from itertools import chain
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 import numpy
@@ -110,8 +111,9 @@ def _affix_values(model: Model, docs: List[Doc]) -> numpy.ndarray:
     types, inverse = numpy.unique(lowers, return_inverse=True)
     strings = docs[0].vocab.strings
     prefixes, suffixes = tuple(model.attrs["prefix_lengths"]), tuple(model.attrs["suffix_lengths"])
-    rows = numpy.asarray([_affix_hashes(strings[key], prefixes, suffixes) for key in types], dtype="uint64")
-    return rows[inverse.reshape(-1)]
+    hashes = chain.from_iterable(_affix_hashes(strings[key], prefixes, suffixes) for key in types)
+    rows = numpy.fromiter(hashes, dtype="uint64", count=len(types) * (len(prefixes) + len(suffixes)))
+    return rows.reshape((len(types), -1))[inverse.reshape(-1)]
 
 
 @lru_cache(maxsize=200_000)
