@@ -1,0 +1,191 @@
+"""One measurement in a fresh process: `python measure.py JOB '{json args}'` prints a JSON line.
+
+The parent (common.measure) sets the thread environment; `threads` also goes to torch here.
+"""
+import json
+import statistics
+import sys
+import threading
+import time
+from itertools import cycle, islice
+from pathlib import Path
+
+import psutil
+import spacy
+import torch
+
+from common import TRAIN, gold_docs, word_doc
+
+
+def load(model: str, gpu: bool = False):
+    """Load a pipeline, on the GPU if asked (spacy.require_gpu before spacy.load)."""
+    if gpu:
+        spacy.require_gpu()
+    return spacy.load(model)
+
+
+def predict(model: str, **_):
+    """The predicted tags of the gold-word dev Docs."""
+    nlp = load(model)
+    return [[t.tag_ for t in doc] for doc in nlp.pipe(gold_docs(nlp.vocab)[0])]
+
+
+def tag_speed(model: str, repeats: int, batch_size: int = 0, passes: int = 1, gpu: bool = False, **_):
+    """Words/s of nlp.pipe over fresh gold-word dev Docs (`passes` copies per run), per run."""
+    nlp = load(model, gpu)
+    words = _dev_sentences(nlp.vocab) * passes
+    batch_size = batch_size or nlp.batch_size
+    results = []
+    for run in range(repeats + 1):  # run 0 warms up
+        docs = list(_make_docs(nlp.vocab, words))
+        start = time.perf_counter()
+        for _ in nlp.pipe(docs, batch_size=batch_size):
+            pass
+        if run:
+            results.append(sum(len(doc) for doc in docs) / (time.perf_counter() - start))
+    return {"words_per_second": results, "median": statistics.median(results), "batch_size": batch_size}
+
+
+def stream_memory(model: str, tokens: int, **_):
+    """RSS (MB) while nlp.pipe tags a stream of `tokens` tokens of fresh dev Docs."""
+    nlp = load(model)
+    words = _dev_sentences(nlp.vocab)
+    process = psutil.Process()
+    baseline = _rss(process)
+    checkpoint, done, at_checkpoint = tokens // 10, 0, None
+    with _PeakSampler(process) as sampler:
+        for doc in nlp.pipe(_make_docs(nlp.vocab, _take_tokens(cycle(words), tokens))):
+            done += len(doc)
+            if at_checkpoint is None and done >= checkpoint:
+                at_checkpoint = _rss(process)
+    return {
+        "tokens": done,
+        "checkpoint_tokens": checkpoint,
+        "baseline_mb": baseline,
+        "checkpoint_mb": at_checkpoint,
+        "end_mb": _rss(process),
+        "peak_mb": sampler.peak,
+    }
+
+
+def long_doc(model: str, sizes, repeats: int, **_):
+    """Seconds (median) and accuracy of tagging one Doc of each size made of dev sentences."""
+    nlp = load(model)
+    docs, gold = gold_docs(nlp.vocab)
+    words = [(t.text, bool(t.whitespace_)) for doc in docs for t in doc]
+    tags = [tag for doc_tags in gold for tag in doc_tags]
+    process = psutil.Process()
+    nlp(next(_make_docs(nlp.vocab, [words[:1000]])))  # warm-up
+    results = {}
+    for size in sizes:
+        seconds, before = [], _rss(process)
+        with _PeakSampler(process) as sampler:
+            for _ in range(repeats):
+                (doc,) = _make_docs(nlp.vocab, [list(islice(cycle(words), size))])
+                start = time.perf_counter()
+                doc = nlp(doc)
+                seconds.append(time.perf_counter() - start)
+        gold_tags = list(islice(cycle(tags), size))
+        correct = sum(t.tag_ == g for t, g in zip(doc, gold_tags))
+        results[str(size)] = {
+            "seconds": statistics.median(seconds),
+            "tag_acc": 100.0 * correct / size,
+            "rss_before_mb": before,
+            "peak_mb": sampler.peak,
+        }
+    return results
+
+
+def train_speed(model: str, steps: int, repeats: int, batch_words: int, train_limit: int = 0,
+                gpu: bool = False, **_):
+    """Training words/s of nlp.update on ~batch_words-word batches, built from model's config."""
+    from spacy.tokens import DocBin
+    from spacy.training import Example
+    from spacy.util import fix_random_seed, load_model_from_config
+
+    if gpu:
+        spacy.require_gpu()
+    fix_random_seed(0)
+    config = spacy.util.load_config(Path(model) / "config.cfg")
+    nlp = load_model_from_config(config, auto_fill=True)
+    dropout = config["training"]["dropout"]
+    refs = islice(DocBin().from_disk(TRAIN).get_docs(nlp.vocab), train_limit or None)
+    examples = [Example(word_doc(ref), ref) for ref in refs]
+    optimizer = nlp.initialize(lambda: examples)
+    batches = cycle(_batches(examples, batch_words))
+    for _ in range(3):  # warm-up
+        nlp.update(next(batches), sgd=optimizer, drop=dropout)
+    results = []
+    for _ in range(repeats):
+        chunk = list(islice(batches, steps))
+        start = time.perf_counter()
+        for batch in chunk:
+            nlp.update(batch, sgd=optimizer, drop=dropout)
+        results.append(sum(len(eg.reference) for batch in chunk for eg in batch) / (time.perf_counter() - start))
+    return {"words_per_second": results, "median": statistics.median(results), "batch_words": batch_words}
+
+
+def _dev_sentences(vocab):
+    """Each dev sentence as (word, space after) pairs, to make fresh Docs from."""
+    return [[(t.text, bool(t.whitespace_)) for t in doc] for doc in gold_docs(vocab)[0]]
+
+
+def _batches(examples, batch_words: int):
+    batch, size = [], 0
+    for eg in examples:
+        batch.append(eg)
+        size += len(eg.reference)
+        if size >= batch_words:
+            yield batch
+            batch, size = [], 0
+
+
+def _take_tokens(sentences, tokens: int):
+    total = 0
+    for sentence in sentences:
+        if total >= tokens:
+            return
+        total += len(sentence)
+        yield sentence
+
+
+def _make_docs(vocab, sentences):
+    from spacy.tokens import Doc
+
+    for sentence in sentences:
+        words, spaces = zip(*sentence) if sentence else ((), ())
+        yield Doc(vocab, words=list(words), spaces=list(spaces))
+
+
+def _rss(process) -> float:
+    return process.memory_info().rss / 1e6
+
+
+class _PeakSampler:
+    """Samples RSS every 20 ms in a thread; `peak` is the highest seen (MB)."""
+
+    def __init__(self, process):
+        self.process, self.peak, self._stop = process, _rss(process), threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.wait(0.02):
+            self.peak = max(self.peak, _rss(self.process))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss(self.process))
+
+
+JOBS = {job.__name__: job for job in (predict, tag_speed, stream_memory, long_doc, train_speed)}
+
+if __name__ == "__main__":
+    job, args = sys.argv[1], json.loads(sys.argv[2])
+    if args.get("threads"):
+        torch.set_num_threads(args["threads"])
+    print(json.dumps(JOBS[job](**args)))

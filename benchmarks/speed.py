@@ -1,0 +1,183 @@
+"""Speed benchmark: this plugin's tagger vs spaCy's efficiency tagger, one table with ratios.
+
+python benchmarks/speed.py --ours training/model-best --spacy DIR [--output DIR]
+python benchmarks/speed.py --quick        # trains both briefly first (a smoke test)
+python benchmarks/speed.py --ours DIR --spacy DIR --gpu-only   # on a CUDA machine: GPU rows only
+
+Every measurement runs in a fresh process with its thread setting; figures are medians.
+"""
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from common import (
+    QUICK_OVERRIDES, ROOT, SYSTEMS, dev_reference, evaluate, machine, markdown_table, measure,
+    model_size_mb, spacy_train, write_config,
+)
+
+OURS, SPACY = "lstm_tagger", "spacy_cnn"
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--ours", type=Path, help="trained lstm_tagger pipeline (default config)")
+    parser.add_argument("--spacy", type=Path, help="trained spaCy efficiency tagger pipeline")
+    parser.add_argument("--quick", action="store_true", help="train both briefly; fewer, smaller runs")
+    parser.add_argument("--output", type=Path, default=ROOT / "training" / "benchmark-speed")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--repeats", type=int, help="timed runs per measurement (default 5, quick 3)")
+    parser.add_argument("--stream-tokens", type=int, help="memory stream (default 1,000,000; quick 50,000)")
+    parser.add_argument("--long-docs", type=int, nargs=2, help="Doc sizes (default 10000 100000; quick 2000 20000)")
+    parser.add_argument("--train-steps", type=int, help="updates per timed run (default 30, quick 5)")
+    parser.add_argument("--train-batch-words", type=int, default=1000)
+    parser.add_argument("--gpu-only", action="store_true", help="skip the CPU measurements (needs CUDA)")
+    args = parser.parse_args()
+    if not args.quick and not (args.ours and args.spacy):
+        parser.error("give --ours and --spacy, or --quick")
+    if args.gpu_only and not torch.cuda.is_available():
+        parser.error("--gpu-only: no CUDA GPU")
+    defaults = (3, 50_000, [2_000, 20_000], 5) if args.quick else (5, 1_000_000, [10_000, 100_000], 30)
+    for name, default in zip(("repeats", "stream_tokens", "long_docs", "train_steps"), defaults):
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+    return args
+
+
+def models(args) -> dict:
+    """{system: model dir}: the given ones, or (with --quick) briefly trained ones."""
+    given = {OURS: args.ours, SPACY: args.spacy}
+    for system, path in given.items():
+        if path is None:
+            config = write_config(system, args.output / "configs")
+            spacy_train(config, args.output / system, QUICK_OVERRIDES, label=system, threads=1)
+            given[system] = args.output / system / "model-best"
+    return {system: Path(path).resolve() for system, path in given.items()}
+
+
+def measure_system(model: Path, args, reference) -> dict:
+    """All measurements of one pipeline, each in its own process."""
+    result = {"model": str(model), **evaluate(model, reference), "size_mb": model_size_mb(model)}
+    train_args = dict(model=str(model), steps=args.train_steps, repeats=args.repeats,
+                      batch_words=args.train_batch_words, train_limit=2000 if args.quick else 0)
+    if torch.cuda.is_available():
+        result["gpu"] = measure_gpu(model, args, train_args)
+    if args.gpu_only:
+        return result
+    for threads in args.threads:
+        print(f"  tagging and training at {_threads(threads)}", flush=True)
+        result[f"tag_{threads}"] = measure("tag_speed", threads, model=str(model), repeats=args.repeats)
+        result[f"train_{threads}"] = measure("train_speed", threads, **train_args)
+    print(f"  memory over a {args.stream_tokens:,}-token stream; long Docs", flush=True)
+    result["stream"] = measure("stream_memory", 1, model=str(model), tokens=args.stream_tokens)
+    result["long_doc"] = measure("long_doc", 1, model=str(model), sizes=args.long_docs,
+                                 repeats=max(1, args.repeats // 2))
+    return result
+
+
+def measure_gpu(model: Path, args, train_args) -> dict:
+    """GPU tagging at batch 2048 and GPU training; an error string where one fails (e.g. no CuPy)."""
+    print("  GPU tagging and training", flush=True)
+    result = {}
+    for name, job, kwargs in (
+        ("tag", "tag_speed", dict(model=str(model), repeats=args.repeats, batch_size=2048, passes=10)),
+        ("train", "train_speed", {**train_args, "steps": args.train_steps * 4}),
+    ):
+        try:
+            result[name] = measure(job, gpu=True, **kwargs)
+        except RuntimeError as error:
+            result[name] = {"error": str(error).splitlines()[-1]}
+    return result
+
+
+def table_rows(results: dict, args) -> list:
+    """(metric, ours, spaCy) rows; each value a number or None."""
+    small, large = args.long_docs
+    rows = [("dev tag acc (%)", lambda r: r["tag_acc"])]
+    for t in args.threads:
+        rows.append((f"CPU tagging words/s, {_threads(t)}", lambda r, t=t: r[f"tag_{t}"]["median"]))
+    for t in args.threads:
+        rows.append((f"CPU training words/s, {_threads(t)}", lambda r, t=t: r[f"train_{t}"]["median"]))
+    rows += [
+        ("RSS before tagging (MB)", lambda r: r["stream"]["baseline_mb"]),
+        (f"RSS after first {args.stream_tokens // 10:,} tokens (MB)", lambda r: r["stream"]["checkpoint_mb"]),
+        (f"RSS after {args.stream_tokens:,} tokens (MB)", lambda r: r["stream"]["end_mb"]),
+        (f"peak RSS over {args.stream_tokens:,} tokens (MB)", lambda r: r["stream"]["peak_mb"]),
+        ("model size on disk (MB)", lambda r: r["size_mb"]),
+        (f"one {small:,}-token Doc (s)", lambda r: r["long_doc"][str(small)]["seconds"]),
+        (f"one {large:,}-token Doc (s)", lambda r: r["long_doc"][str(large)]["seconds"]),
+        (f"time ratio {large:,} / {small:,} tokens", lambda r: _long_ratio(r, small, large)),
+        (f"one {large:,}-token Doc: tag acc (%)", lambda r: r["long_doc"][str(large)]["tag_acc"]),
+        (f"one {large:,}-token Doc: peak RSS growth (MB)",
+         lambda r: r["long_doc"][str(large)]["peak_mb"] - r["long_doc"][str(large)]["rss_before_mb"]),
+        ("GPU tagging words/s, batch 2048", lambda r: r["gpu"]["tag"]["median"]),
+        ("GPU training words/s", lambda r: r["gpu"]["train"]["median"]),
+    ]
+    table = []
+    for metric, get in rows:
+        ours, theirs = _get(get, results[OURS]), _get(get, results[SPACY])
+        if ours is None and theirs is None:
+            continue  # e.g. the GPU rows on a CPU machine
+        ratio = ours / theirs if ours is not None and theirs else None
+        table.append({"metric": metric, OURS: ours, SPACY: theirs, "ratio": ratio})
+    return table
+
+
+def _threads(n: int) -> str:
+    return f"{n} thread{'s' if n > 1 else ''}"
+
+
+def _get(get, result):
+    try:
+        return get(result)
+    except KeyError:
+        return None
+
+
+def _long_ratio(result, small, large):
+    return result["long_doc"][str(large)]["seconds"] / result["long_doc"][str(small)]["seconds"]
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.2f}" if abs(value) >= 1 else f"{value:.3f}"
+
+
+def render(table, results, info, args) -> str:
+    rows = [[row["metric"], _fmt(row[OURS]), _fmt(row[SPACY]), _fmt(row["ratio"])] for row in table]
+    errors = [f"GPU {name} failed for {system}: {job['error']}" for system, result in results.items()
+              for name, job in result.get("gpu", {}).items() if "error" in job]
+    return "\n".join([
+        f"Command: `{info['command']}`",
+        f"Machine: {info['cpu_count']} CPUs ({info['cpu']}), GPU: {info['gpu'] or 'none'}, spaCy {info['spacy']}, "
+        f"torch {info['torch']}, {info['date']}",
+        f"Medians of {args.repeats} runs{' (quick mode: a smoke test, not a result)' if args.quick else ''}", "",
+        markdown_table(["metric", f"ours ({OURS})", f"spaCy ({SPACY})", "ours / spaCy"], rows),
+        *errors,
+    ])
+
+
+def main():
+    args = parse_args()
+    args.output = args.output.resolve()
+    args.output.mkdir(parents=True, exist_ok=True)
+    reference = dev_reference()
+    results = {}
+    for system, model in models(args).items():
+        print(f"Measuring {system}: {model}", flush=True)
+        results[system] = measure_system(model, args, reference)
+    info = machine()
+    table = table_rows(results, args)
+    text = render(table, results, info, args)
+    settings = {k: v for k, v in vars(args).items() if k not in ("ours", "spacy", "output")}
+    output = {"machine": info, "systems": {s: SYSTEMS[s] for s in results}, "settings": settings,
+              "table": table, "results": results}
+    (args.output / "speed.json").write_text(json.dumps(output, indent=2))
+    (args.output / "speed.md").write_text(text + "\n")
+    print("\n" + text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""The benchmarks: generated spaCy configs, and both scripts' --quick modes end to end."""
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+import spacy
+import torch
+from spacy.tokens import DocBin
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from common import PROGRESS, write_config  # noqa: E402
+
+def run_benchmark(script, output, *args):
+    command = [sys.executable, ROOT / "benchmarks" / script, "--quick", "--output", output, *args]
+    result = subprocess.run(list(map(str, command)), cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-5000:]
+    return result.stdout
+
+
+def count_unseen():
+    vocab = spacy.blank("en").vocab
+    forms = {t.text for doc in DocBin().from_disk(ROOT / "corpus" / "train.spacy").get_docs(vocab) for t in doc}
+    dev = [t.text for doc in DocBin().from_disk(ROOT / "corpus" / "dev.spacy").get_docs(vocab) for t in doc]
+    return [sum(word not in forms for word in dev), len(dev)]
+
+
+@pytest.mark.parametrize("system", ["spacy_cnn", "spacy_bilstm"])
+def test_spacy_configs_use_gold_tokens_and_build(system, tmp_path):
+    config = spacy.util.load_config(write_config(system, tmp_path))
+    assert config["corpora"]["train"]["gold_preproc"] and config["corpora"]["dev"]["gold_preproc"]
+    encoder = config["components"]["tok2vec"]["model"]["encode"]["@architectures"]
+    assert encoder == {"spacy_cnn": "spacy.MaxoutWindowEncoder.v2", "spacy_bilstm": "spacy.TorchBiLSTMEncoder.v1"}[system]
+    assert spacy.util.load_model_from_config(config, auto_fill=True).pipe_names == ["tok2vec", "tagger"]
+
+
+def test_progress_lines_parse():
+    assert PROGRESS.match("  3    1200         12.50      340.10    91.25     0.00    0.91").groups() == (
+        "3", "1200", "0.91")
+    assert PROGRESS.match("E    #       LOSS TOK2VEC  LOSS TAGGER  TAG_ACC  SCORE") is None
+
+
+@pytest.mark.slow
+def test_accuracy_quick(tmp_path):
+    log = run_benchmark("accuracy.py", tmp_path, "--seeds", "0", "1")
+    result = json.loads((tmp_path / "accuracy.json").read_text())
+    assert result["unseen"] == count_unseen() == [2090, 25150]
+    assert [(row["system"], row["seed"]) for row in result["rows"]] == [
+        ("lstm_tagger", 0), ("lstm_tagger", 1), ("spacy_cnn", 0), ("spacy_bilstm", 0)]
+    assert result["seed_summary"]["seeds"] == [0, 1]
+    assert 0 <= result["seed_summary"]["tag_acc_mean"] <= 100
+    for row in result["rows"]:
+        name = row["system"] if row["system"] != "lstm_tagger" else f"lstm_tagger-seed{row['seed']}"
+        assert re.search(rf"^\[{name}\] +\d+ +100 ", log, re.M)  # progress streamed
+        assert 0 <= row["unseen_acc"] <= 100 and 0 <= row["tag_acc"] <= 100
+        assert row["n_unseen"] == result["unseen"][0] and row["n_tokens"] == result["unseen"][1]
+        assert row["tag_words_per_second"] > 0 and row["train_seconds"] > 0
+        assert row["steps"] == 200 and not row["stopped_at_time_limit"]
+    assert "| lstm_tagger | 0 |" in (tmp_path / "accuracy.md").read_text()
+
+
+@pytest.mark.slow
+def test_accuracy_quick_with_equal_wall_time(tmp_path):
+    run_benchmark("accuracy.py", tmp_path, "--minutes", "0.2", "--systems", "spacy_cnn", "--repeats", "1")
+    result = json.loads((tmp_path / "accuracy.json").read_text())
+    (row,) = result["rows"]
+    assert row["stopped_at_time_limit"] and result["budget"].startswith("equal wall time: 0.2 min")
+    assert 0 <= row["tag_acc"] <= 100
+
+
+@pytest.mark.slow
+def test_speed_quick(tmp_path):
+    run_benchmark("speed.py", tmp_path)
+    result = json.loads((tmp_path / "speed.json").read_text())
+    table = {row["metric"]: row for row in result["table"]}
+    speeds = [
+        "CPU tagging words/s, 1 thread", "CPU tagging words/s, 2 threads",
+        "CPU training words/s, 1 thread", "CPU training words/s, 2 threads",
+    ]
+    sizes = [
+        "RSS before tagging (MB)", "RSS after first 5,000 tokens (MB)", "RSS after 50,000 tokens (MB)",
+        "peak RSS over 50,000 tokens (MB)", "model size on disk (MB)",
+        "one 2,000-token Doc (s)", "one 20,000-token Doc (s)",
+    ]
+    for metric in speeds + sizes:
+        row = table[metric]
+        assert row["lstm_tagger"] > 0 and row["spacy_cnn"] > 0
+        assert row["ratio"] == pytest.approx(row["lstm_tagger"] / row["spacy_cnn"])
+    for metric in ["dev tag acc (%)", "one 20,000-token Doc: tag acc (%)"]:
+        assert 0 <= table[metric]["lstm_tagger"] <= 100 and 0 <= table[metric]["spacy_cnn"] <= 100
+    for system in ("lstm_tagger", "spacy_cnn"):
+        stream = result["results"][system]["stream"]
+        assert stream["tokens"] >= 50_000 and stream["peak_mb"] > 0 and stream["end_mb"] > 0
+        assert ("gpu" in result["results"][system]) == torch.cuda.is_available()
