@@ -18,7 +18,8 @@ EXPECTED_UNSEEN = (2090, 25150)  # ../shared/REFERENCE.md: unseen dev tokens, al
 SYSTEMS = {
     "lstm_tagger": "this plugin, configs/lstm_tagger.cfg",
     "spacy_cnn": "spaCy tagger, init config -o efficiency (HashEmbedCNN, width 96, depth 4)",
-    "spacy_bilstm": "spaCy tagger, efficiency config with spacy.TorchBiLSTMEncoder.v1 (width 128, depth 2)",
+    "spacy_bilstm": "spaCy tagger, efficiency config, tok2vec encoder spacy.TorchBiLSTMEncoder.v1 "
+                    "(width 128 = 64 per direction, depth 2, dropout 0.1)",
 }
 BILSTM_ENCODER = {"@architectures": "spacy.TorchBiLSTMEncoder.v1", "width": 128, "depth": 2, "dropout": 0.1}
 QUICK_OVERRIDES = [
