@@ -133,7 +133,7 @@ def spacy_train(
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=ROOT, env=thread_env(threads), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, bufsize=1,
+        text=True, bufsize=1, preexec_fn=_catch_interrupts,
     )
     timer, stopped = None, threading.Event()
     steps, best_step, best_score = 0, 0, -1.0
@@ -159,6 +159,12 @@ def spacy_train(
         "best_step": best_step,
         "stopped_at_time_limit": stopped.is_set(),
     }
+
+
+def _catch_interrupts() -> None:
+    """In the child: let Ctrl-C raise again. A shell starts background jobs with SIGINT
+    ignored, which the child would inherit, and then `_interrupt` could not stop it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _interrupt(process: subprocess.Popen, stopped: threading.Event) -> None:
