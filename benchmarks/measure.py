@@ -30,8 +30,10 @@ def predict(model: str, **_):
     return [[t.tag_ for t in doc] for doc in nlp.pipe(gold_docs(nlp.vocab)[0])]
 
 
-def tag_speed(model: str, repeats: int, batch_size: int = 0, passes: int = 1, gpu: bool = False, **_):
-    """Words/s of nlp.pipe over fresh gold-word dev Docs (`passes` copies per run), per run."""
+def tag_speed(model: str, repeats: int, batch_size: int = 0, passes: int = 1, gpu: bool = False,
+              profile: int = 0, **_):
+    """Words/s of nlp.pipe over fresh gold-word dev Docs (`passes` copies per run), per run.
+    With `profile`, one more run under cProfile prints its top functions to stderr."""
     nlp = load(model, gpu)
     words = _dev_sentences(nlp.vocab) * passes
     batch_size = batch_size or nlp.batch_size
@@ -43,6 +45,9 @@ def tag_speed(model: str, repeats: int, batch_size: int = 0, passes: int = 1, gp
             pass
         if run:
             results.append(sum(len(doc) for doc in docs) / (time.perf_counter() - start))
+    if profile:
+        docs = list(_make_docs(nlp.vocab, words))
+        _profile(lambda: [None for _ in nlp.pipe(docs, batch_size=batch_size)], profile)
     return {"words_per_second": results, "median": statistics.median(results), "batch_size": batch_size}
 
 
@@ -97,8 +102,13 @@ def long_doc(model: str, sizes, repeats: int, **_):
 
 
 def train_speed(model: str, steps: int, repeats: int, batch_words: int, train_limit: int = 0,
-                gpu: bool = False, **_):
-    """Training words/s of nlp.update on ~batch_words-word batches, built from model's config."""
+                gpu: bool = False, through: str = "nlp", profile: int = 0, **_):
+    """Training words/s on ~batch_words-word batches, for a pipeline built from model's config.
+
+    through: "nlp" times `nlp.update` (what `spacy train` calls: it also copies every
+    predicted Doc); "component" times the tagger's own `update`.
+    With `profile`, one more run under cProfile prints its top functions to stderr.
+    """
     from spacy.tokens import DocBin
     from spacy.training import Example
     from spacy.util import fix_random_seed, load_model_from_config
@@ -112,17 +122,34 @@ def train_speed(model: str, steps: int, repeats: int, batch_words: int, train_li
     refs = islice(DocBin().from_disk(TRAIN).get_docs(nlp.vocab), train_limit or None)
     examples = [Example(word_doc(ref), ref) for ref in refs]
     optimizer = nlp.initialize(lambda: examples)
+    update = nlp.update if through == "nlp" else nlp.get_pipe(nlp.pipe_names[-1]).update
     batches = cycle(_batches(examples, batch_words))
     for _ in range(3):  # warm-up
-        nlp.update(next(batches), sgd=optimizer, drop=dropout)
+        update(next(batches), sgd=optimizer, drop=dropout)
     results = []
     for _ in range(repeats):
         chunk = list(islice(batches, steps))
         start = time.perf_counter()
         for batch in chunk:
-            nlp.update(batch, sgd=optimizer, drop=dropout)
+            update(batch, sgd=optimizer, drop=dropout)
         results.append(sum(len(eg.reference) for batch in chunk for eg in batch) / (time.perf_counter() - start))
-    return {"words_per_second": results, "median": statistics.median(results), "batch_words": batch_words}
+    if profile:
+        chunk = list(islice(batches, steps))
+        _profile(lambda: [update(batch, sgd=optimizer, drop=dropout) for batch in chunk], profile)
+    return {"words_per_second": results, "median": statistics.median(results), "batch_words": batch_words,
+            "through": through}
+
+
+def _profile(run, top: int) -> None:
+    """Run `run` under cProfile; print its `top` functions by own time to stderr."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run()
+    profiler.disable()
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(top)
 
 
 def _dev_sentences(vocab):

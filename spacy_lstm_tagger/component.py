@@ -1,14 +1,16 @@
 """The `lstm_tagger` pipeline component: spaCy's Tagger, driven by an LSTM network."""
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional, Tuple
 
 import numpy
+from spacy.attrs import TAG
+from spacy.errors import Errors
 from spacy.language import Language
 from spacy.pipeline.tagger import Tagger
 from spacy.tokens import Doc, Token
-from spacy.training import Example
+from spacy.training import Example, validate_examples
 from spacy.vocab import Vocab
-from thinc.api import Config, Model
+from thinc.api import Config, Model, set_dropout_rate
 
 from .corpus import training_docs
 from .loading import all_or_nothing, check_saved_files, write_checksum
@@ -94,9 +96,47 @@ class LSTMTagger(Tagger):
         super().__init__(vocab, model, name, **tagger_settings)
         self.store_probabilities = store_probabilities
         self.top_k = top_k
+        self._labels_as_hashes = None
         for attr in ("tag_prob", "tag_alternatives"):
             if not Token.has_extension(attr):
                 Token.set_extension(attr, default=None)
+
+    def update(self, examples: Iterable[Example], *, drop: float = 0.0, sgd=None, losses=None) -> dict:
+        """Learn from a batch of Examples, as Tagger.update does.
+
+        Tagger.update checks each Doc's scores for NaN, a device sync per Doc; here
+        get_loss checks the batch's loss once, which is NaN if any score is.
+        """
+        losses = {} if losses is None else losses
+        losses.setdefault(self.name, 0.0)
+        validate_examples(examples, "LSTMTagger.update")
+        if not any(len(eg.predicted) for eg in examples):
+            return losses
+        set_dropout_rate(self.model, drop)
+        scores, backprop = self.model.begin_update([eg.predicted for eg in examples])
+        loss, d_scores = self.get_loss(examples, scores)
+        backprop(d_scores)
+        if sgd not in (None, False):
+            self.finish_update(sgd)
+        losses[self.name] += loss
+        return losses
+
+    def get_loss(self, examples: Iterable[Example], scores: list) -> Tuple[float, list]:
+        """The loss and gradient Tagger.get_loss gives, computed for the whole batch at once.
+
+        Examples whose gold tags include a negative ("!TAG") or unknown tag take
+        Tagger.get_loss itself, which handles or reports them.
+        """
+        validate_examples(examples, "LSTMTagger.get_loss")
+        from .loss import batch_loss, gold_tag_hashes  # not at import time
+
+        rows = self._label_hashes().rows(gold_tag_hashes(examples))
+        if rows is None or not len(scores):
+            return super().get_loss(examples, scores)
+        loss, d_scores = batch_loss(self.model.ops, scores, rows, self.cfg["label_smoothing"])
+        if numpy.isnan(loss):
+            raise ValueError(Errors.E910.format(name=self.name))
+        return loss, d_scores
 
     def predict(self, docs: List[Doc]) -> list:
         """Tag ids per Doc, as Tagger's; with store_probabilities, (n_tokens, n_tags) probabilities.
@@ -106,11 +146,13 @@ class LSTMTagger(Tagger):
         """
         if not any(len(doc) for doc in docs):
             return [numpy.zeros((0, len(self.labels)), dtype="f") for _ in docs]
-        from .model import predict_flat  # not at import time: spaCy imports this module often
+        from .model import predict_logits  # not at import time: spaCy imports this module often
 
-        probabilities, lengths = predict_flat(self.model, docs)
-        best = probabilities if self.store_probabilities else probabilities.argmax(axis=1)
-        return numpy.split(self.model.ops.to_numpy(best), lengths.cumsum()[:-1])
+        logits, lengths = predict_logits(self.model, docs)
+        best = self.model.ops.softmax(logits) if self.store_probabilities else logits.argmax(axis=1)
+        best = self.model.ops.to_numpy(best)
+        ends = lengths.cumsum().tolist()
+        return [best[end - length : end] for end, length in zip(ends, lengths.tolist())]
 
     def set_annotations(self, docs: List[Doc], predictions: list) -> None:
         """Set tags; with store_probabilities, also each tagged token's probability and alternatives.
@@ -119,11 +161,11 @@ class LSTMTagger(Tagger):
         top_k [tag, probability] pairs, best first, so its first tag is `token.tag_`. A token that
         keeps a different tag it already had (overwrite = false) gets None in both.
         """
-        if not self.store_probabilities:
-            super().set_annotations(docs, predictions)
-            return
         docs = [docs] if isinstance(docs, Doc) else docs
-        super().set_annotations(docs, [probs.argmax(axis=1) for probs in predictions])
+        if not self.store_probabilities:
+            self._set_tags(docs, predictions)
+            return
+        self._set_tags(docs, [probs.argmax(axis=1) for probs in predictions])
         labels = self.labels
         for doc, probs in zip(docs, predictions):
             # A stable sort breaks ties as argmax does, so the first alternative is the tag set.
@@ -134,6 +176,28 @@ class LSTMTagger(Tagger):
                 token._.tag_alternatives = (
                     [[labels[i], float(token_probs[i])] for i in best] if tagged else None
                 )
+
+    def _set_tags(self, docs: List[Doc], tag_ids: list) -> None:
+        """Set each Doc's tags from its tag ids with one `from_array`, as Tagger.set_annotations
+        does token by token: with overwrite = false, a token keeps a tag it already has."""
+        hashes = self._label_hashes().hashes
+        overwrite = self.cfg["overwrite"]
+        for doc, doc_tag_ids in zip(docs, tag_ids):
+            if not len(doc):
+                continue
+            tags = hashes[doc_tag_ids.get() if hasattr(doc_tag_ids, "get") else doc_tag_ids]
+            if not overwrite and doc.has_annotation("TAG"):
+                existing = doc.to_array(TAG)
+                tags = numpy.where(existing == 0, tags, existing)
+            doc.from_array([TAG], tags)
+
+    def _label_hashes(self):
+        """The labels' hashes, rebuilt when the labels change."""
+        from .labels import LabelHashes  # not at import time
+
+        if self._labels_as_hashes is None or self._labels_as_hashes.labels != self.labels:
+            self._labels_as_hashes = LabelHashes(self.labels)
+        return self._labels_as_hashes
 
     def initialize(
         self,

@@ -8,7 +8,7 @@ from spacy.attrs import IDS as ATTR_IDS
 from spacy.attrs import LOWER
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
-from thinc.api import Model
+from thinc.api import Model, deserialize_attr, serialize_attr
 
 FeatureIds = Tuple[numpy.ndarray, numpy.ndarray]
 
@@ -53,6 +53,7 @@ def doc_features(
             "suffix_lengths": list(suffix_lengths),
             "min_freq": min_freq,
             "tables": None,
+            "affix_ids": AffixIdCache(),
         },
     )
 
@@ -71,9 +72,16 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
 
 def build_tables(model: Model, docs: Iterable[Doc]) -> List[numpy.ndarray]:
     """Return, per feature, the sorted uint64 values that occur at least min_freq times."""
-    values = _batch_values(model, list(docs))
+    docs = [doc for doc in docs if len(doc)]
+    if not docs:
+        return [numpy.zeros(0, dtype="uint64") for _ in range(n_features(model))]
+    attr_values, lowers = _token_values(model, docs)
+    columns = list(attr_values.T)
+    if lowers is not None:
+        types, inverse = numpy.unique(lowers, return_inverse=True)
+        columns += list(_affix_values(model, types, docs[0].vocab.strings)[inverse.reshape(-1)].T)
     tables = []
-    for column in values.T:
+    for column in columns:
         keys, counts = numpy.unique(column, return_counts=True)
         tables.append(keys[counts >= model.attrs["min_freq"]])
     return tables
@@ -84,36 +92,84 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
     if tables is None:
         raise ValueError("lstm_tagger: the feature tables are missing; initialize the model first")
     lengths = numpy.asarray([len(doc) for doc in docs], dtype="int64")
-    values = _batch_values(model, docs)
-    ids = numpy.empty(values.shape, dtype="int64")
-    for i, keys in enumerate(tables):
-        ids[:, i] = _lookup(keys, values[:, i])
+    ids = numpy.empty((int(lengths.sum()), n_features(model)), dtype="int64")
+    docs = [doc for doc in docs if len(doc)]
+    if docs:
+        attr_values, lowers = _token_values(model, docs)
+        n_attrs = attr_values.shape[1]
+        for i in range(n_attrs):
+            ids[:, i] = _lookup(tables[i], attr_values[:, i])
+        if lowers is not None:
+            # Affixes are a function of the lowercase form: look them up once per word type.
+            types, inverse = numpy.unique(lowers, return_inverse=True)
+            type_ids = model.attrs["affix_ids"].lookup(model, types, docs[0].vocab.strings)
+            ids[:, n_attrs:] = type_ids[inverse.reshape(-1)]
     return (ids, lengths), lambda d_ids: []
 
 
-def _batch_values(model: Model, docs: List[Doc]) -> numpy.ndarray:
-    """The uint64 feature values (n_tokens, n_features) of the Docs' tokens, laid end to end."""
+def _token_values(model: Model, docs: List[Doc]) -> Tuple[numpy.ndarray, Optional[numpy.ndarray]]:
+    """The attrs' uint64 values (n_tokens, n_attrs) of the non-empty Docs laid end to end,
+    and each token's LOWER value if affixes are used (else None); one to_array per Doc."""
     attr_ids = model.attrs["attr_ids"]
-    docs = [doc for doc in docs if len(doc)]
-    if not docs:
-        return numpy.zeros((0, n_features(model)), dtype="uint64")
-    columns = []
-    if attr_ids:
-        columns.append(numpy.concatenate([doc.to_array(attr_ids).reshape((len(doc), -1)) for doc in docs]))
-    if model.attrs["prefix_lengths"] or model.attrs["suffix_lengths"]:
-        columns.append(_affix_values(model, docs))
-    return numpy.hstack(columns)
+    use_affixes = bool(model.attrs["prefix_lengths"] or model.attrs["suffix_lengths"])
+    columns = attr_ids + [LOWER] if use_affixes else attr_ids
+    values = numpy.concatenate([doc.to_array(columns).reshape((len(doc), -1)) for doc in docs])
+    values = values.astype("uint64", copy=False)
+    if not use_affixes:
+        return values, None
+    return values[:, : len(attr_ids)], values[:, -1]
 
 
-def _affix_values(model: Model, docs: List[Doc]) -> numpy.ndarray:
-    """Hashes of each token's lowercase prefixes and suffixes, computed once per word type."""
-    lowers = numpy.concatenate([doc.to_array(LOWER) for doc in docs])
-    types, inverse = numpy.unique(lowers, return_inverse=True)
-    strings = docs[0].vocab.strings
+def _affix_values(model: Model, types: numpy.ndarray, strings) -> numpy.ndarray:
+    """Hashes (n_types, n_affixes) of the lowercase prefixes and suffixes of each word type."""
     prefixes, suffixes = tuple(model.attrs["prefix_lengths"]), tuple(model.attrs["suffix_lengths"])
     hashes = chain.from_iterable(_affix_hashes(strings[key], prefixes, suffixes) for key in types)
     rows = numpy.fromiter(hashes, dtype="uint64", count=len(types) * (len(prefixes) + len(suffixes)))
-    return rows.reshape((len(types), -1))[inverse.reshape(-1)]
+    return rows.reshape((len(types), -1))
+
+
+class AffixIdCache:
+    """The affix feature ids of the word types seen so far, by LOWER value, for one set of tables.
+
+    Held in sorted arrays, so that a batch finds all its word types with one search; a new
+    type's affixes are hashed and looked up once, then merged in. It starts again when the
+    tables change or when it holds `max_types` types. It is not saved with the model.
+    """
+
+    def __init__(self, max_types: int = 200_000) -> None:
+        self.max_types = max_types
+        self._tables: Optional[List[numpy.ndarray]] = None
+        self._state = (numpy.zeros(0, dtype="uint64"), None)  # (sorted LOWER values, their ids)
+
+    def lookup(self, model: Model, types: numpy.ndarray, strings) -> numpy.ndarray:
+        """Affix ids (n_types, n_affixes) of the sorted, unique LOWER values `types`."""
+        tables = model.attrs["tables"]
+        keys, ids = self._state
+        if tables is not self._tables or len(keys) + len(types) > self.max_types:
+            self._tables, keys, ids = tables, keys[:0], None
+        positions = numpy.searchsorted(keys, types)
+        known = positions < len(keys)
+        known[known] = keys[positions[known]] == types[known]
+        if not known.all():
+            new_types = types[~known]
+            hashes = _affix_values(model, new_types, strings)
+            affix_tables = tables[len(model.attrs["attr_ids"]) :]
+            new_ids = numpy.stack([_lookup(table, hashes[:, j]) for j, table in enumerate(affix_tables)], axis=1)
+            at = positions[~known]
+            keys, ids = numpy.insert(keys, at, new_types), new_ids if ids is None else numpy.insert(ids, at, new_ids, axis=0)
+            self._state = (keys, ids)
+            positions = numpy.searchsorted(keys, types)
+        return ids[positions]
+
+
+@serialize_attr.register(AffixIdCache)
+def _serialize_cache(_: AffixIdCache, value: AffixIdCache, name: str, model: Model) -> bytes:
+    return b""  # a cache: not saved
+
+
+@deserialize_attr.register(AffixIdCache)
+def _deserialize_cache(_: AffixIdCache, value: bytes, name: str, model: Model) -> AffixIdCache:
+    return AffixIdCache()
 
 
 @lru_cache(maxsize=200_000)

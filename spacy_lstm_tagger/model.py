@@ -12,6 +12,7 @@ from thinc.types import Floats2d
 from .features import FeatureIds, doc_features, n_features
 from .network import LSTMTaggerNet
 from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
+from .windows import plan_windows
 
 
 @registry.architectures("spacy_lstm_tagger.LSTMTagger.v1")
@@ -96,6 +97,10 @@ def init(model: Model, X: List[Doc] = None, Y: List[Floats2d] = None) -> None:
 
 
 def forward(model: Model, docs: List[Doc], is_train: bool):
+    if not is_train:
+        logits, lengths = predict_logits(model, docs)
+        probabilities = model.ops.softmax(logits)
+        return list(model.ops.xp.split(probabilities, lengths.cumsum()[:-1].tolist())), _no_backprop
     (ids, lengths), _ = model.get_ref("features")(docs, is_train)
     logits, backprop_network = model.get_ref("network")((ids, lengths), is_train)
     probabilities = model.ops.softmax(logits)
@@ -110,13 +115,24 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
     return list(per_doc), backprop
 
 
-def predict_flat(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:
-    """The model's prediction, not split per Doc: probabilities of every token, the Docs
-    laid end to end, and each Doc's length. On a GPU one array per Doc costs more than
-    the network, so the component's predict uses this."""
+def predict_logits(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:
+    """The model's scores before the softmax, not split per Doc: the logits of every token,
+    the Docs laid end to end, and each Doc's length. On a GPU one array per Doc costs more
+    than the network, and the best tag needs no softmax, so the component's predict uses this.
+    A very long Doc goes through the network in overlapping windows (see windows.py), so
+    that memory stays bounded."""
     (ids, lengths), _ = model.get_ref("features")(docs, False)
-    logits, _ = model.get_ref("network")((ids, lengths), False)
-    return model.ops.softmax(logits), lengths
+    network = model.get_ref("network")
+    plan = plan_windows(lengths)
+    if plan is None:
+        logits, _ = network((ids, lengths), False)
+        return logits, lengths
+    pieces = [network((ids[index], window_lengths), False)[0] for index, window_lengths in plan.groups()]
+    return model.ops.xp.concatenate(pieces)[model.ops.asarray(plan.take)], lengths
+
+
+def _no_backprop(d_probabilities):
+    raise ValueError("lstm_tagger: no gradient for a prediction made with is_train=False")
 
 
 def _ids_to_torch(model: Model, X: FeatureIds, is_train: bool) -> Tuple[ArgsKwargs, Callable]:
