@@ -180,16 +180,23 @@ class LSTMTagger(Tagger):
     def _set_tags(self, docs: List[Doc], tag_ids: list) -> None:
         """Set each Doc's tags from its tag ids with one `from_array`, as Tagger.set_annotations
         does token by token: with overwrite = false, a token keeps a tag it already has."""
-        hashes = self._label_hashes().hashes
+        if not docs:
+            return
+        tag_ids = [ids.get() if hasattr(ids, "get") else ids for ids in tag_ids]  # CuPy arrays
+        if [len(ids) for ids in tag_ids] != [len(doc) for doc in docs]:
+            raise ValueError(f"{self.name}: the predictions do not match the Docs' lengths")
+        tags = self._label_hashes().hashes[numpy.concatenate(tag_ids).astype("int64", copy=False)]
         overwrite = self.cfg["overwrite"]
-        for doc, doc_tag_ids in zip(docs, tag_ids):
-            if not len(doc):
+        end = 0
+        for doc in docs:
+            start, end = end, end + len(doc)
+            if start == end:
                 continue
-            tags = hashes[doc_tag_ids.get() if hasattr(doc_tag_ids, "get") else doc_tag_ids]
+            doc_tags = tags[start:end]
             if not overwrite and doc.has_annotation("TAG"):
                 existing = doc.to_array(TAG)
-                tags = numpy.where(existing == 0, tags, existing)
-            doc.from_array([TAG], tags)
+                doc_tags = numpy.where(existing == 0, doc_tags, existing)
+            doc.from_array([TAG], doc_tags)
 
     def _label_hashes(self):
         """The labels' hashes, rebuilt when the labels change."""

@@ -113,8 +113,7 @@ def _token_values(model: Model, docs: List[Doc]) -> Tuple[numpy.ndarray, Optiona
     attr_ids = model.attrs["attr_ids"]
     use_affixes = bool(model.attrs["prefix_lengths"] or model.attrs["suffix_lengths"])
     columns = attr_ids + [LOWER] if use_affixes else attr_ids
-    values = numpy.concatenate([doc.to_array(columns).reshape((len(doc), -1)) for doc in docs])
-    values = values.astype("uint64", copy=False)
+    values = numpy.concatenate([doc.to_array(columns) for doc in docs])  # a list of attrs: 2D arrays
     if not use_affixes:
         return values, None
     return values[:, : len(attr_ids)], values[:, -1]

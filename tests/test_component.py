@@ -1,4 +1,6 @@
 """The component: labels, overwrite, scoring, and company in a pipeline."""
+import numpy
+import pytest
 import spacy
 from spacy.tokens import Doc
 from spacy.training import Example
@@ -59,3 +61,12 @@ def test_partly_tagged_docs_train_on_the_known_tags():
         nlp.update(examples, sgd=optimizer)
     assert "" not in tagger.labels
     assert set(tagger.labels) == {"DET", "NN", "V"}
+
+
+def test_predictions_that_do_not_fit_the_docs_are_refused(tutorial_nlp):
+    tagger = tutorial_nlp.get_pipe("lstm_tagger")
+    docs = [Doc(tutorial_nlp.vocab, words=["The", "dog"]), Doc(tutorial_nlp.vocab, words=["ate"])]
+    shifted = [numpy.zeros(1, dtype="int64"), numpy.zeros(2, dtype="int64")]  # right total, wrong split
+    with pytest.raises(ValueError, match="do not match the Docs' lengths"):
+        tagger.set_annotations(docs, shifted)
+    assert [t.tag_ for doc in docs for t in doc] == ["", "", ""]

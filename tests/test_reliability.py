@@ -257,3 +257,18 @@ def test_model_trained_on_gpu_loads_on_a_cpu_only_machine(tmp_path):
     cpu_only = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
     result = subprocess.run([sys.executable, "-c", load, str(tmp_path)], env=cpu_only, capture_output=True, text=True)
     assert result.stdout.strip() == "DET NN V DET NN", result.stderr
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_tags_as_the_cpu_does_long_docs_included(tutorial_nlp, tmp_path):
+    pytest.importorskip("cupy")
+    tutorial_nlp.to_disk(tmp_path)
+    texts = ["The dog ate the apple", "Everybody read that book", "The dog ate the apple . " * 800]
+    tag = (
+        "import json, sys, spacy; spacy.require_gpu(); nlp = spacy.load(sys.argv[1]); "
+        "print(json.dumps([[t.tag_ for t in doc] for doc in nlp.pipe(json.loads(sys.argv[2]))]))"
+    )
+    result = subprocess.run([sys.executable, "-c", tag, str(tmp_path), json.dumps(texts)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [[t.tag_ for t in doc] for doc in tutorial_nlp.pipe(texts)]
