@@ -1,5 +1,4 @@
 """Thinc layer that turns Docs into feature ids: one known-value table per token feature."""
-from functools import lru_cache
 from itertools import chain
 from typing import Iterable, List, Optional, Sequence, Tuple
 
@@ -150,12 +149,12 @@ class AffixIdCache:
         known = positions < len(keys)
         known[known] = keys[positions[known]] == types[known]
         if not known.all():
-            new_types = types[~known]
+            new_types, at = types[~known], positions[~known]
             hashes = _affix_values(model, new_types, strings)
             affix_tables = tables[len(model.attrs["attr_ids"]) :]
             new_ids = numpy.stack([_lookup(table, hashes[:, j]) for j, table in enumerate(affix_tables)], axis=1)
-            at = positions[~known]
-            keys, ids = numpy.insert(keys, at, new_types), new_ids if ids is None else numpy.insert(ids, at, new_ids, axis=0)
+            ids = new_ids if ids is None else numpy.insert(ids, at, new_ids, axis=0)
+            keys = numpy.insert(keys, at, new_types)
             self._state = (keys, ids)
             positions = numpy.searchsorted(keys, types)
         return ids[positions]
@@ -171,7 +170,6 @@ def _deserialize_cache(_: AffixIdCache, value: bytes, name: str, model: Model) -
     return AffixIdCache()
 
 
-@lru_cache(maxsize=200_000)
 def _affix_hashes(text: str, prefix_lengths: Tuple[int, ...], suffix_lengths: Tuple[int, ...]) -> Tuple[int, ...]:
     # The length goes into the hashed string so that, say, a 3-letter word's prefix
     # and suffix of length 3 are different features.
