@@ -113,6 +113,8 @@ def train_speed(model: str, steps: int, repeats: int, batch_words: int, train_li
     from spacy.training import Example
     from spacy.util import fix_random_seed, load_model_from_config
 
+    if through not in ("nlp", "component"):
+        raise ValueError(f"through must be 'nlp' or 'component', got {through!r}")
     if gpu:
         spacy.require_gpu()
     fix_random_seed(0)

@@ -146,13 +146,12 @@ class LSTMTagger(Tagger):
         """
         if not any(len(doc) for doc in docs):
             return [numpy.zeros((0, len(self.labels)), dtype="f") for _ in docs]
-        from .model import predict_logits  # not at import time: spaCy imports this module often
+        # Not at import time: spaCy imports this module whenever it builds a pipeline.
+        from .model import predict_logits, split_per_doc
 
         logits, lengths = predict_logits(self.model, docs)
         best = self.model.ops.softmax(logits) if self.store_probabilities else logits.argmax(axis=1)
-        best = self.model.ops.to_numpy(best)
-        ends = lengths.cumsum().tolist()
-        return [best[end - length : end] for end, length in zip(ends, lengths.tolist())]
+        return split_per_doc(self.model.ops.to_numpy(best), lengths)
 
     def set_annotations(self, docs: List[Doc], predictions: list) -> None:
         """Set tags; with store_probabilities, also each tagged token's probability and alternatives.

@@ -97,7 +97,7 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
         attr_values, lowers = _token_values(model, docs)
         n_attrs = attr_values.shape[1]
         for i in range(n_attrs):
-            ids[:, i] = _lookup(tables[i], attr_values[:, i])
+            ids[:, i] = lookup_rows(tables[i], attr_values[:, i])
         if lowers is not None:
             # Affixes are a function of the lowercase form: look them up once per word type.
             types, inverse = numpy.unique(lowers, return_inverse=True)
@@ -152,7 +152,9 @@ class AffixIdCache:
             new_types, at = types[~known], positions[~known]
             hashes = _affix_values(model, new_types, strings)
             affix_tables = tables[len(model.attrs["attr_ids"]) :]
-            new_ids = numpy.stack([_lookup(table, hashes[:, j]) for j, table in enumerate(affix_tables)], axis=1)
+            new_ids = numpy.stack(
+                [lookup_rows(table, hashes[:, j]) for j, table in enumerate(affix_tables)], axis=1
+            )
             ids = new_ids if ids is None else numpy.insert(ids, at, new_ids, axis=0)
             keys = numpy.insert(keys, at, new_types)
             self._state = (keys, ids)
@@ -179,8 +181,8 @@ def _affix_hashes(text: str, prefix_lengths: Tuple[int, ...], suffix_lengths: Tu
     )
 
 
-def _lookup(keys: numpy.ndarray, values: numpy.ndarray) -> numpy.ndarray:
-    """Row of each value in keys, plus one; 0 where the value is not in keys."""
+def lookup_rows(keys: numpy.ndarray, values: numpy.ndarray) -> numpy.ndarray:
+    """Row of each value in the sorted array keys, plus one; 0 where the value is not in keys."""
     if len(keys) == 0:
         return numpy.zeros(len(values), dtype="int64")
     positions = numpy.searchsorted(keys, values)

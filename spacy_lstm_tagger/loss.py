@@ -15,6 +15,8 @@ from thinc.api import Ops
 from thinc.types import Floats2d
 from thinc.util import to_categorical
 
+from .model import split_per_doc
+
 
 def gold_tag_hashes(examples: Iterable[Example]) -> numpy.ndarray:
     """The gold tag hash of each predicted token, the examples laid end to end; 0 where the
@@ -37,13 +39,13 @@ def batch_loss(
 ) -> Tuple[float, List[Floats2d]]:
     """Sum of squared gradients and the gradient `probabilities - truth` per Doc, with
     missing tags (row -1) masked, as Thinc's SequenceCategoricalCrossentropy gives them
-    with `normalize=False`."""
+    with `normalize=False`. `scores` holds at least one Doc's probabilities."""
     xp = ops.xp
-    n_labels = scores[0].shape[1] if scores else 0
     probabilities = xp.concatenate(scores) if len(scores) > 1 else scores[0]
     rows = ops.asarray1i(gold_rows)
+    n_labels = probabilities.shape[1]
     truth = to_categorical(xp.maximum(rows, 0), n_classes=n_labels, label_smoothing=label_smoothing)
     d_probabilities = (probabilities - truth) * (rows >= 0)[:, None]
     loss = float((d_probabilities**2).sum())
     lengths = numpy.asarray([len(doc_scores) for doc_scores in scores])
-    return loss, xp.split(d_probabilities, lengths.cumsum()[:-1].tolist())
+    return loss, split_per_doc(d_probabilities, lengths)
