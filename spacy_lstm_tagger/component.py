@@ -21,7 +21,7 @@ DEFAULT_MODEL_CONFIG = """
 attrs = ["NORM", "SHAPE"]
 prefix_lengths = [1, 2, 3]
 suffix_lengths = [1, 2, 3, 4]
-min_freq = 1
+min_freq = 2
 embed_width = 48
 hidden_width = 128
 depth = 2
@@ -29,6 +29,8 @@ bidirectional = true
 dropout = 0.25
 feature_dropout = 0.05
 mixed_precision = false
+char_width = 64
+char_length = 16
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 

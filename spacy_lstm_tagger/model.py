@@ -9,7 +9,7 @@ from thinc.api import ArgsKwargs, Model, torch2xp, xp2torch
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
 
-from .features import FeatureIds, doc_features, n_features
+from .features import FeatureIds, doc_features, n_features, table_sizes
 from .network import LSTMTaggerNet
 from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
 from .windows import plan_windows
@@ -28,6 +28,8 @@ def build_lstm_tagger_v1(
     dropout: float,
     feature_dropout: float,
     mixed_precision: bool = False,
+    char_width: int = 0,
+    char_length: int = 16,
     nO: Optional[int] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
     """Build a tagger: feature embeddings -> (Bi)LSTM -> linear -> softmax.
@@ -43,16 +45,24 @@ def build_lstm_tagger_v1(
     dropout (float): Dropout rate on embeddings, between LSTM layers and on its output.
     feature_dropout (float): Chance, while training, of replacing a feature with "unknown".
     mixed_precision (bool): Run the network under CUDA autocast (GPU only).
+    char_width (int): Width of a character CNN over each lowercase word, whose output joins
+        the feature embeddings (0: no character CNN).
+    char_length (int): Characters the CNN reads per word: the first and last half of them
+        if the word is longer.
     nO (Optional[int]): Number of tags; taken from the data at initialize if unset.
     RETURNS (Model[List[Doc], List[Floats2d]]): One (n_tokens, n_tags) probability array per Doc.
     """
-    _check_sizes(embed_width=embed_width, hidden_width=hidden_width, depth=depth)
+    _check_sizes(embed_width=embed_width, hidden_width=hidden_width, depth=depth, char_length=char_length)
+    if not isinstance(char_width, int) or char_width < 0:
+        raise ValueError(f"lstm_tagger: char_width must be a non-negative integer, got {char_width}")
     if not 0.0 <= dropout < 1.0 or not 0.0 <= feature_dropout < 1.0:
         raise ValueError(
             f"lstm_tagger: dropout and feature_dropout must be in [0, 1), got {dropout} and {feature_dropout}"
         )
-    features = doc_features(attrs, prefix_lengths, suffix_lengths, min_freq)
-    network = LSTMTaggerNet(n_features(features), embed_width, hidden_width, depth, bidirectional, dropout, feature_dropout)
+    features = doc_features(attrs, prefix_lengths, suffix_lengths, min_freq, char_length if char_width else 0)
+    network = LSTMTaggerNet(
+        n_features(features), embed_width, hidden_width, depth, bidirectional, dropout, feature_dropout, char_width
+    )
     wrapped = Model(
         "lstm_network",
         pytorch_forward,
@@ -93,7 +103,7 @@ def init(model: Model, X: List[Doc] = None, Y: List[Floats2d] = None) -> None:
     if not model.has_dim("nO"):
         raise ValueError("lstm_tagger: the number of tags is unknown; initialize with labels")
     network = model.get_ref("network").shims[0].module
-    network.resize([len(keys) + 1 for keys in features.attrs["tables"]], model.get_dim("nO"))
+    network.resize(table_sizes(features), model.get_dim("nO"))
 
 
 def forward(model: Model, docs: List[Doc], is_train: bool):

@@ -1,4 +1,5 @@
-"""The PyTorch network: feature embeddings -> (Bi)LSTM over packed sentences -> linear."""
+"""The PyTorch network: feature embeddings (and a character CNN) -> (Bi)LSTM over packed
+sentences -> linear."""
 import os
 import warnings
 from typing import List, Sequence
@@ -34,6 +35,8 @@ class LSTMTaggerNet(nn.Module):
     dropout (float): Dropout on embeddings, between LSTM layers and before the output.
     feature_dropout (float): While training, chance of replacing a feature id with
         the unknown row, so that the network learns to tag unseen words.
+    char_width (int): Output width of the character CNN over the id columns after the
+        features (0: no character CNN).
     """
 
     def __init__(
@@ -45,14 +48,16 @@ class LSTMTaggerNet(nn.Module):
         bidirectional: bool,
         dropout: float,
         feature_dropout: float,
+        char_width: int = 0,
     ):
         super().__init__()
         self.embed_width = embed_width
         self.feature_dropout = feature_dropout
         self.embeddings = nn.ModuleList(nn.Embedding(1, embed_width) for _ in range(n_features))
+        self.chars = CharCNN(char_width) if char_width else None
         self.dropout = nn.Dropout(dropout)
         self.lstm = nn.LSTM(
-            n_features * embed_width,
+            n_features * embed_width + char_width,
             hidden_width,
             num_layers=depth,
             bidirectional=bidirectional,
@@ -67,39 +72,77 @@ class LSTMTaggerNet(nn.Module):
     def n_labels(self) -> int:
         return self.output.out_features
 
-    @property
-    def n_rows(self) -> List[int]:
-        return [table.num_embeddings for table in self.embeddings]
+    def table_names(self) -> List[str]:
+        """The state_dict names of the embedding tables `resize` sizes, in its order."""
+        names = [f"embeddings.{i}.weight" for i in range(len(self.embeddings))]
+        return names + (["chars.embedding.weight"] if self.chars is not None else [])
 
     def resize(self, n_rows: Sequence[int], n_labels: int) -> None:
-        """Give the embedding tables and the output layer their sizes, on the LSTM's device."""
-        if len(n_rows) != len(self.embeddings):
-            raise ValueError(f"Expected {len(self.embeddings)} table sizes, got {len(n_rows)}")
+        """Give the embedding tables (the features', then the characters') and the output
+        layer their sizes, on the LSTM's device."""
+        if len(n_rows) != len(self.table_names()):
+            raise ValueError(f"Expected {len(self.table_names())} table sizes, got {len(n_rows)}")
         device = next(self.lstm.parameters()).device
-        self.embeddings = nn.ModuleList(nn.Embedding(n, self.embed_width) for n in n_rows).to(device)
+        n_features = len(self.embeddings)
+        self.embeddings = nn.ModuleList(
+            nn.Embedding(n, self.embed_width) for n in n_rows[:n_features]
+        ).to(device)
+        if self.chars is not None:
+            self.chars.resize(n_rows[n_features])
         self.output = nn.Linear(self.output_width, n_labels).to(device)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Score the tags of a batch of sentences laid end to end.
 
-        ids (torch.Tensor): int64 (n_tokens, n_features), the sentences concatenated.
+        ids (torch.Tensor): int64 (n_tokens, n_features [+ n_chars]), the sentences concatenated.
         lengths (torch.Tensor): int64 on the CPU, each sentence's length, none zero.
         RETURNS (torch.Tensor): Logits (n_tokens, n_labels), in the order of `ids`.
         """
         if ids.shape[0] == 0:
             return self.output.weight.new_zeros((0, self.n_labels))
+        n_features = len(self.embeddings)
         if self.training and self.feature_dropout > 0:
-            unknown = torch.rand(ids.shape, device=ids.device) < self.feature_dropout
-            ids = ids.masked_fill(unknown, 0)
+            unknown = torch.rand((ids.shape[0], n_features), device=ids.device) < self.feature_dropout
+            ids = torch.cat([ids[:, :n_features].masked_fill(unknown, 0), ids[:, n_features:]], dim=1)
         order, batch_sizes = packing_order(lengths)
         order = order.to(ids.device)
         packed_ids = ids[order]
-        vectors = torch.cat([table(packed_ids[:, i]) for i, table in enumerate(self.embeddings)], dim=1)
+        vectors = [table(packed_ids[:, i]) for i, table in enumerate(self.embeddings)]
+        if self.chars is not None:
+            vectors.append(self.chars(packed_ids[:, n_features:]))
+        vectors = torch.cat(vectors, dim=1)
         hidden, _ = self.lstm(PackedSequence(self.dropout(vectors), batch_sizes))
         packed_logits = self.output(self.dropout(hidden.data))
         logits = torch.empty_like(packed_logits)
         logits[order] = packed_logits
         return logits
+
+
+class CharCNN(nn.Module):
+    """Embed each character of a word, convolve over 3-character windows, max-pool.
+
+    The convolution is one matrix product over the windows laid side by side: on a CPU,
+    `Conv1d` with so few channels is several times slower. Character id 0 is padding: its
+    embedding is zero and it takes no part in the pooling.
+    """
+
+    def __init__(self, width: int, embed_width: int = 16):
+        super().__init__()
+        self.embed_width = embed_width
+        self.embedding = nn.Embedding(2, embed_width, padding_idx=0)
+        self.window = nn.Linear(3 * embed_width, width)
+
+    def resize(self, n_rows: int) -> None:
+        """Give the character table its size, on the convolution's device."""
+        self.embedding = nn.Embedding(n_rows, self.embed_width, padding_idx=0).to(self.window.weight.device)
+
+    def forward(self, char_ids: torch.Tensor) -> torch.Tensor:
+        """char_ids: int64 (n_words, n_chars) -> float (n_words, width)."""
+        chars = nn.functional.pad(self.embedding(char_ids), (0, 0, 1, 1))  # a zero row at each end
+        windows = torch.cat([chars[:, :-2], chars[:, 1:-1], chars[:, 2:]], dim=2)
+        # In place: a fresh (n_words, n_chars, width) tensor costs more in page faults than in work.
+        hidden = self.window(windows).masked_fill_((char_ids == 0).unsqueeze(2), 0.0).relu_()
+        return hidden.amax(dim=1)
 
 
 def packing_order(lengths: torch.Tensor):

@@ -62,7 +62,7 @@ def serialize_network(network: torch.nn.Module) -> bytes:
 
 
 _CHANGED_SETTING = (
-    "was a model setting such as attrs, prefix_lengths, suffix_lengths, embed_width, "
+    "was a model setting such as attrs, prefix_lengths, suffix_lengths, char_width, embed_width, "
     "hidden_width, depth or bidirectional changed after training?"
 )
 
@@ -80,9 +80,9 @@ def deserialize_network(network: torch.nn.Module, data: bytes, device: torch.dev
         state = torch.load(BytesIO(data), map_location=device, weights_only=True)
     except Exception as error:
         raise WeightsError(f"lstm_tagger: the network weights are unreadable ({error})") from error
-    n_tables = len(network.embeddings)
+    n_tables = len(network.table_names())
     try:
-        n_rows = [state[f"embeddings.{i}.weight"].shape[0] for i in range(n_tables)]
+        n_rows = [state[name].shape[0] for name in network.table_names()]
         n_labels = state["output.weight"].shape[0]
     except KeyError as error:
         raise WeightsError(

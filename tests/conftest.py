@@ -18,6 +18,8 @@ SMALL_MODEL = {
     "depth": 1,
     "dropout": 0.0,
     "feature_dropout": 0.0,
+    "min_freq": 1,
+    "char_width": 8,
 }
 
 

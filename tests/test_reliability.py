@@ -96,6 +96,8 @@ def test_dev_label_unseen_in_training_is_scored(tutorial_nlp):
         ("min_freq", 0, "min_freq must be a positive integer, got 0"),
         ("prefix_lengths", [0], "affix lengths must be positive integers, got [0,"),
         ("dropout", 1.0, "dropout and feature_dropout must be in [0, 1), got 1.0"),
+        ("char_width", -1, "char_width must be a non-negative integer, got -1"),
+        ("char_length", 0, "model sizes must be positive integers, got {'char_length': 0}"),
     ],
 )
 def test_invalid_model_settings_are_refused_at_config_time(setting, value, problem):
@@ -197,6 +199,7 @@ def test_labels_changed_by_hand_are_refused(pipeline_copy):
         ("depth = 1", "depth = 2"),
         ("bidirectional = true", "bidirectional = false"),
         ("suffix_lengths = [", "suffix_lengths = [5,"),
+        ("char_width = 8", "char_width = 0"),
     ],
 )
 def test_config_changed_by_hand_is_refused(pipeline_copy, old, new):
