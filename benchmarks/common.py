@@ -26,7 +26,9 @@ QUICK_OVERRIDES = [
     "--training.max_steps", "200", "--training.eval_frequency", "100",
     "--corpora.train.limit", "2000", "--corpora.dev.limit", "200",
 ]
-PROGRESS = re.compile(r"^\s*(\d+)\s+(\d+)\s.*?([\d.]+)\s*$")
+# A progress row of spacy train's console logger: epoch, step, losses..., TAG_ACC, SCORE.
+# The best step is read from TAG_ACC: SCORE is rounded to 2 decimals, so it ties too often.
+PROGRESS = re.compile(r"^\s*(\d+)\s+(\d+)\s.*?([\d.]+)\s+[\d.]+\s*$")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 

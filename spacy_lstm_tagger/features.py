@@ -42,7 +42,9 @@ def doc_features(
         raise ValueError(f"lstm_tagger: attrs must name spaCy token attributes; unknown: {unknown}")
     affix_lengths = [*prefix_lengths, *suffix_lengths]
     if not attrs and not affix_lengths and not char_length:
-        raise ValueError("lstm_tagger: give at least one feature in attrs, prefix_lengths or suffix_lengths")
+        raise ValueError(
+            "lstm_tagger: give at least one feature in attrs, prefix_lengths or suffix_lengths, or a char_width"
+        )
     if any(not isinstance(n, int) or n < 1 for n in affix_lengths):
         raise ValueError(f"lstm_tagger: affix lengths must be positive integers, got {affix_lengths}")
     if not isinstance(min_freq, int) or min_freq < 1:
@@ -190,7 +192,7 @@ class TypeIdCache:
     set of tables.
 
     Held in sorted arrays, so that a batch finds all its word types with one search; a new
-    type's affixes are hashed and looked up once, then merged in. It starts again when the
+    type's affixes and characters are looked up once, then merged in. It starts again when the
     tables change or when it holds `max_types` types. It is not saved with the model.
     """
 

@@ -38,8 +38,10 @@ def test_spacy_configs_use_gold_tokens_and_build(system, tmp_path):
 
 
 def test_progress_lines_parse():
-    assert PROGRESS.match("  3    1200         12.50      340.10    91.25     0.00    0.91").groups() == (
-        "3", "1200", "0.91")
+    """Epoch, step and TAG_ACC (not the rounded SCORE), for our logger's rows and spaCy's tagger's."""
+    assert PROGRESS.match("  0    3000          52.10      94.67    0.95").groups() == ("0", "3000", "94.67")
+    assert PROGRESS.match("  3    1200         12.50      340.10    91.25    0.91").groups() == (
+        "3", "1200", "91.25")
     assert PROGRESS.match("E    #       LOSS TOK2VEC  LOSS TAGGER  TAG_ACC  SCORE") is None
 
 
