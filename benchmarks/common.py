@@ -26,9 +26,7 @@ QUICK_OVERRIDES = [
     "--training.max_steps", "200", "--training.eval_frequency", "100",
     "--corpora.train.limit", "2000", "--corpora.dev.limit", "200",
 ]
-# A progress row of spacy train's console logger: epoch, step, losses..., TAG_ACC, SCORE.
-# The best step is read from TAG_ACC: SCORE is rounded to 2 decimals, so it ties too often.
-PROGRESS = re.compile(r"^\s*(\d+)\s+(\d+)\s.*?([\d.]+)\s+[\d.]+\s*$")
+PROGRESS = re.compile(r"^\s*\d+\s+\d+\s")  # a row of spacy train's console logger: epoch, step, ...
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -138,18 +136,19 @@ def spacy_train(
         text=True, bufsize=1, preexec_fn=_catch_interrupts,
     )
     timer, stopped = None, threading.Event()
-    steps, best_step, best_score = 0, 0, -1.0
+    steps, best_step, best_score, header = 0, 0, -1.0, []
     for line in process.stdout:
         print(f"[{label}] {line}", end="", flush=True)
         plain = ANSI.sub("", line)
         if minutes is not None and timer is None and plain.startswith("---"):
             timer = threading.Timer(minutes * 60, _interrupt, (process, stopped))
             timer.start()
-        match = PROGRESS.match(plain)
-        if match:
-            steps = int(match.group(2))
-            if float(match.group(3)) > best_score:
-                best_step, best_score = steps, float(match.group(3))
+        if plain.startswith("E "):
+            header = plain.split()
+        elif PROGRESS.match(plain):
+            steps, accuracy = progress_row(header, plain)
+            if accuracy > best_score:
+                best_step, best_score = steps, accuracy
     returncode = process.wait()
     if timer is not None:
         timer.cancel()
@@ -161,6 +160,18 @@ def spacy_train(
         "best_step": best_step,
         "stopped_at_time_limit": stopped.is_set(),
     }
+
+
+def progress_row(header: List[str], row: str) -> Tuple[int, float]:
+    """The step and TAG_ACC of a progress row, given the logger's header line split on spaces.
+
+    TAG_ACC, not SCORE: SCORE is rounded to 2 decimals, so it ties for thousands of steps.
+    Its column is found by name, as spaCy's tagger logs a POS_ACC column and ours does not;
+    each two-word loss name ("LOSS TAGGER") is one column of the row.
+    """
+    column = header.index("TAG_ACC") - header.count("LOSS")
+    fields = row.split()
+    return int(fields[1]), float(fields[column])
 
 
 def _catch_interrupts() -> None:
