@@ -1,4 +1,7 @@
-"""The `lstm_tagger` pipeline component: spaCy's Tagger, driven by an LSTM network."""
+"""The `lstm_tagger` pipeline component: spaCy's Tagger, with tag probabilities on tokens.
+
+It works with any `Model[List[Doc], List[Floats2d]]`, as spaCy's Tagger does; the
+`spacy_lstm_tagger.LSTMTagger` architectures are the default."""
 from pathlib import Path
 from typing import Callable, Iterable, List, Optional, Tuple
 
@@ -9,15 +12,17 @@ from spacy.language import Language
 from spacy.pipeline.tagger import Tagger
 from spacy.tokens import Doc, Token
 from spacy.training import Example, validate_examples
+from spacy.util import check_lexeme_norms
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, set_dropout_rate
 
-from .corpus import training_docs
+from .corpus import SAMPLE_SIZE, no_tags_error, read_corpus
 from .loading import all_or_nothing, check_saved_files, write_checksum
+from .util import INITIALIZE_WITH_ALL_DOCS, split_per_doc
 
 DEFAULT_MODEL_CONFIG = """
 [model]
-@architectures = "spacy_lstm_tagger.LSTMTagger.v1"
+@architectures = "spacy_lstm_tagger.LSTMTagger.v2"
 attrs = ["NORM", "SHAPE"]
 prefix_lengths = [1, 2, 3]
 suffix_lengths = [1, 2, 3, 4]
@@ -26,11 +31,11 @@ embed_width = 48
 hidden_width = 128
 depth = 2
 bidirectional = true
-dropout = 0.25
 feature_dropout = 0.05
 mixed_precision = false
 char_width = 64
 char_length = 16
+new_value_rows = 16384
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 
@@ -75,7 +80,9 @@ def make_lstm_tagger(
 
 
 class LSTMTagger(Tagger):
-    """spaCy's Tagger whose model also learns feature tables from all training Docs."""
+    """spaCy's Tagger that can keep each tag's probability on the tokens, computes its loss
+    for a batch at once, and gives a model that asks for it (the INITIALIZE_WITH_ALL_DOCS
+    attr) every training Doc at initialize, to build its feature tables."""
 
     def __init__(
         self,
@@ -140,35 +147,33 @@ class LSTMTagger(Tagger):
             raise ValueError(Errors.E910.format(name=self.name))
         return loss, d_scores
 
-    def predict(self, docs: List[Doc]) -> list:
-        """Tag ids per Doc, as Tagger's; with store_probabilities, (n_tokens, n_tags) probabilities.
+    def predict(self, docs: List[Doc]) -> List[numpy.ndarray]:
+        """The model's tag probabilities, (n_tokens, n_tags) per Doc, as NumPy arrays.
 
-        The whole batch takes one argmax and one copy to the CPU, not one per Doc (on a GPU,
-        a copy per Doc costs more than the network).
+        The whole batch takes one copy to the CPU, not one per Doc (on a GPU, a copy per Doc
+        costs more than the network).
         """
         if not any(len(doc) for doc in docs):
-            return [numpy.zeros((0, len(self.labels)), dtype="f") for _ in docs]
-        # Not at import time: spaCy imports this module whenever it builds a pipeline.
-        from .model import predict_logits, split_per_doc
+            return [numpy.zeros((len(doc), len(self.labels)), dtype="f") for doc in docs]
+        scores = self.model.predict(docs)
+        flat = scores[0] if len(scores) == 1 else self.model.ops.xp.concatenate(scores)
+        return split_per_doc(self.model.ops.to_numpy(flat), [len(doc_scores) for doc_scores in scores])
 
-        logits, lengths = predict_logits(self.model, docs)
-        best = self.model.ops.softmax(logits) if self.store_probabilities else logits.argmax(axis=1)
-        return split_per_doc(self.model.ops.to_numpy(best), lengths)
-
-    def set_annotations(self, docs: List[Doc], predictions: list) -> None:
-        """Set tags; with store_probabilities, also each tagged token's probability and alternatives.
+    def set_annotations(self, docs: List[Doc], scores: List[numpy.ndarray]) -> None:
+        """Set each token's best tag; with store_probabilities, also its probability and alternatives.
 
         `token._.tag_prob` is the probability of `token.tag_`, and `token._.tag_alternatives` the
         top_k [tag, probability] pairs, best first, so its first tag is `token.tag_`. A token that
         keeps a different tag it already had (overwrite = false) gets None in both.
         """
         docs = [docs] if isinstance(docs, Doc) else docs
+        if [len(doc_scores) for doc_scores in scores] != [len(doc) for doc in docs]:
+            raise ValueError(f"{self.name}: the predictions do not match the Docs' lengths")
+        self._set_tags(docs, scores)
         if not self.store_probabilities:
-            self._set_tags(docs, predictions)
             return
-        self._set_tags(docs, [probs.argmax(axis=1) for probs in predictions])
         labels = self.labels
-        for doc, probs in zip(docs, predictions):
+        for doc, probs in zip(docs, scores):
             # A stable sort breaks ties as argmax does, so the first alternative is the tag set.
             ranked = numpy.argsort(-probs, axis=1, kind="stable")[:, : self.top_k]
             for token, token_probs, best in zip(doc, probs, ranked):
@@ -178,15 +183,12 @@ class LSTMTagger(Tagger):
                     [[labels[i], float(token_probs[i])] for i in best] if tagged else None
                 )
 
-    def _set_tags(self, docs: List[Doc], tag_ids: list) -> None:
-        """Set each Doc's tags from its tag ids with one `from_array`, as Tagger.set_annotations
-        does token by token: with overwrite = false, a token keeps a tag it already has."""
-        if not docs:
+    def _set_tags(self, docs: List[Doc], scores: List[numpy.ndarray]) -> None:
+        """Set each Doc's best tags with one `from_array`, as Tagger.set_annotations does token
+        by token: with overwrite = false, a token keeps a tag it already has."""
+        if not sum(len(doc) for doc in docs):
             return
-        tag_ids = [ids.get() if hasattr(ids, "get") else ids for ids in tag_ids]  # CuPy arrays
-        if [len(ids) for ids in tag_ids] != [len(doc) for doc in docs]:
-            raise ValueError(f"{self.name}: the predictions do not match the Docs' lengths")
-        tags = self._label_hashes().hashes[numpy.concatenate(tag_ids).astype("int64", copy=False)]
+        tags = self._label_hashes().hashes[numpy.concatenate(scores).argmax(axis=1)]
         overwrite = self.cfg["overwrite"]
         end = 0
         for doc in docs:
@@ -214,17 +216,34 @@ class LSTMTagger(Tagger):
         nlp: Optional[Language] = None,
         labels: Optional[Iterable[str]] = None,
     ) -> None:
-        """Build the feature tables from every training Doc, then initialize as Tagger does.
+        """Add the labels, then initialize the model, as Tagger.initialize does.
+
+        The labels come from `labels=` (as `spacy init labels` writes them) if given, else from
+        the data's tags, beside any added with `add_label`; the data may then be untagged, or
+        Docs without words. A model whose INITIALIZE_WITH_ALL_DOCS attr is set gets every
+        training Doc as X; any other, the first few, as Tagger gives them.
 
         get_examples (Callable[[], Iterable[Example]]): Returns the training examples.
         nlp (Language): The pipeline the component belongs to.
         labels (Optional[Iterable[str]]): Tags from `spacy init labels`; else read from the data.
         """
-        docs = training_docs(get_examples, nlp, need_tags=labels is None)
-        features = self.model.get_ref("features")
-        features.attrs["tables"] = None
-        features.initialize(X=docs)
-        super().initialize(get_examples, nlp=nlp, labels=labels)
+        corpus = read_corpus(get_examples, nlp)
+        check_lexeme_norms(self.vocab, "tagger")
+        for label in labels if labels is not None else sorted(corpus.tags):
+            self.add_label(label)
+        if not self.labels:
+            raise no_tags_error(nlp, corpus)
+        docs = corpus.docs if self.model.attrs.get(INITIALIZE_WITH_ALL_DOCS) else corpus.docs[:SAMPLE_SIZE]
+        self.model.initialize(X=docs, Y=[self._gold_rows(example) for example in corpus.sample])
+
+    def _gold_rows(self, example: Example):
+        """One-hot rows (n_tokens, n_labels) of an example's gold tags, as Tagger's sample has them."""
+        rows = {label: i for i, label in enumerate(self.labels)}
+        truth = numpy.zeros((len(example.predicted), len(rows)), dtype="float32")
+        for i, tag in enumerate(example.get_aligned("TAG", as_string=True)):
+            if tag in rows:
+                truth[i, rows[tag]] = 1.0
+        return self.model.ops.asarray(truth)
 
     def to_disk(self, path, *, exclude=tuple()) -> None:
         """Save as Tagger does, with a checksum of the weights file beside it."""

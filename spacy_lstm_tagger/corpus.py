@@ -1,35 +1,51 @@
-"""Read the training Docs at initialize, with errors that name the corpus."""
-from typing import Callable, Iterable, List, Optional
+"""Read the training data at initialize, with errors that name the corpus."""
+from typing import Callable, Iterable, List, NamedTuple, Optional, Set
 
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example, validate_get_examples
 
+SAMPLE_SIZE = 10  # examples whose gold tags show the model its output shape, as in spaCy's Tagger
 
-def training_docs(
-    get_examples: Callable[[], Iterable[Example]], nlp: Optional[Language], need_tags: bool
-) -> List[Doc]:
-    """Return the predicted Doc of every training example; refuse unreadable or empty data.
 
-    need_tags (bool): The labels come from the data, so some token must carry a tag.
+class Corpus(NamedTuple):
+    """What initialize needs of the training data: every predicted Doc, the set of gold
+    tags, and the first few examples."""
+
+    docs: List[Doc]
+    tags: Set[str]
+    sample: List[Example]
+
+
+def read_corpus(get_examples: Callable[[], Iterable[Example]], nlp: Optional[Language]) -> Corpus:
+    """Read every training example once; refuse what spaCy's Tagger refuses, naming the corpus.
+
+    Not a callable, or no examples in a list: TypeError, as spaCy's. Not Examples, or not
+    readable: ValueError. No examples at all: ValueError (spaCy's Tagger fails an assert).
     """
-    corpus = corpus_name(nlp)
-    docs, tagged = [], False
+    name = corpus_name(nlp)
+    docs, tags, sample = [], set(), []
     try:
         validate_get_examples(get_examples, "LSTMTagger.initialize")
         for example in get_examples():
             docs.append(example.predicted)
-            tagged = tagged or example.reference.has_annotation("TAG")
-    except ValueError as error:
-        raise ValueError(f"lstm_tagger: cannot read {corpus}: {error}") from error
+            tags.update(token.tag_ for token in example.reference if token.tag_)
+            if len(sample) < SAMPLE_SIZE:
+                sample.append(example)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"lstm_tagger: cannot read {name}: {error}") from error
     if not docs:
-        raise ValueError(f"lstm_tagger: {corpus} is empty: it holds no Docs to train on")
-    if need_tags and not tagged:
-        raise ValueError(
-            f"lstm_tagger: {corpus} has no tags: no token in its {len(docs)} Doc(s) has a tag_. "
-            f"Convert the data with its tags (python -m spacy_lstm_tagger.convert)"
-        )
-    return docs
+        raise ValueError(f"lstm_tagger: {name} is empty: it holds no Docs to train on")
+    return Corpus(docs, tags, sample)
+
+
+def no_tags_error(nlp: Optional[Language], corpus: Corpus) -> ValueError:
+    """The error for a component that has no labels and data without tags."""
+    return ValueError(
+        f"lstm_tagger: {corpus_name(nlp)} has no tags: no token in its {len(corpus.docs)} Doc(s) has a "
+        f"tag_, and no labels were given. Convert the data with its tags (python -m "
+        f"spacy_lstm_tagger.convert), or give the labels (add_label, or `spacy init labels`)"
+    )
 
 
 def corpus_name(nlp: Optional[Language]) -> str:

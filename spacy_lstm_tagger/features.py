@@ -1,7 +1,7 @@
 """Thinc layer that turns Docs into feature ids: one known-value table per token feature,
-and optionally each word's characters."""
+optionally each word's characters, and optionally hashed rows for values never seen before."""
 from itertools import chain
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.attrs import IDS as ATTR_IDS
@@ -9,6 +9,8 @@ from spacy.attrs import LOWER
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from thinc.api import Model, deserialize_attr, serialize_attr
+
+from .util import NEW_VALUE_HASHES, lookup_rows
 
 FeatureIds = Tuple[numpy.ndarray, numpy.ndarray]
 
@@ -19,21 +21,26 @@ def doc_features(
     suffix_lengths: Sequence[int],
     min_freq: int,
     char_length: int = 0,
+    new_value_rows: int = 0,
 ) -> Model[List[Doc], FeatureIds]:
     """Map each token's features to rows of per-feature tables.
 
     The features are the token attributes in `attrs`, then the lowercase prefixes
     and suffixes of the given lengths. The tables hold the values seen at least
     `min_freq` times in the data given to `initialize`; any other value gets row 0,
-    the unknown row. With `char_length`, the last columns hold the ids of the lowercase
+    the unknown row. With `char_length`, the next columns hold the ids of the lowercase
     word's characters (its first and last ones if it is longer): 0 pads, 1 is an unknown
     character, and the known characters are those seen at least `min_freq` times.
+    With `new_value_rows`, the last columns hold, for each feature, NEW_VALUE_HASHES hashed
+    rows (1 to new_value_rows) of a value that the data given to `initialize` never showed,
+    and 0 for a value it showed: so a word first seen later can be learned.
 
     attrs (Sequence[str]): spaCy token attributes, e.g. ["NORM", "SHAPE"].
     prefix_lengths (Sequence[int]): Lengths of the lowercase prefixes to use, e.g. [1, 2, 3].
     suffix_lengths (Sequence[int]): Lengths of the lowercase suffixes to use, e.g. [1, 2, 3, 4].
     min_freq (int): How often a value must occur in the initialization data to get a row.
     char_length (int): Characters read from each word (0: none).
+    new_value_rows (int): Rows of the hashed table for new values (0: none).
     RETURNS: A layer whose output is `(ids, lengths)`: int64 ids (n_tokens, n_columns)
         of all Docs laid end to end, and each Doc's length.
     """
@@ -49,22 +56,21 @@ def doc_features(
         raise ValueError(f"lstm_tagger: affix lengths must be positive integers, got {affix_lengths}")
     if not isinstance(min_freq, int) or min_freq < 1:
         raise ValueError(f"lstm_tagger: min_freq must be a positive integer, got {min_freq}")
-    if not isinstance(char_length, int) or char_length < 0:
-        raise ValueError(f"lstm_tagger: char_length must be a non-negative integer, got {char_length}")
-    return Model(
-        "doc_features",
-        forward,
-        init=init,
-        attrs={
-            "attr_ids": [ATTR_IDS[name.upper()] for name in attrs],
-            "prefix_lengths": list(prefix_lengths),
-            "suffix_lengths": list(suffix_lengths),
-            "min_freq": min_freq,
-            "char_length": char_length,
-            "tables": None,
-            "affix_ids": TypeIdCache(),  # the name saved models carry: it held only affixes once
-        },
-    )
+    for name, value in (("char_length", char_length), ("new_value_rows", new_value_rows)):
+        if not isinstance(value, int) or value < 0:
+            raise ValueError(f"lstm_tagger: {name} must be a non-negative integer, got {value}")
+    attributes = {
+        "attr_ids": [ATTR_IDS[name.upper()] for name in attrs],
+        "prefix_lengths": list(prefix_lengths),
+        "suffix_lengths": list(suffix_lengths),
+        "min_freq": min_freq,
+        "char_length": char_length,
+        "tables": None,
+        "affix_ids": TypeIdCache(),  # the name saved models carry: it held only affixes once
+    }
+    if new_value_rows:
+        attributes.update(new_value_rows=new_value_rows, seen_rarely=None)
+    return Model("doc_features", forward, init=init, attrs=attributes)
 
 
 def n_features(model: Model) -> int:
@@ -73,9 +79,14 @@ def n_features(model: Model) -> int:
     return len(attrs["attr_ids"]) + len(attrs["prefix_lengths"]) + len(attrs["suffix_lengths"])
 
 
+def n_new_value_columns(model: Model) -> int:
+    """Number of hashed new-value columns, the last ones: NEW_VALUE_HASHES per feature, or none."""
+    return n_features(model) * NEW_VALUE_HASHES if model.attrs.get("new_value_rows") else 0
+
+
 def n_columns(model: Model) -> int:
-    """Number of id columns the layer outputs: the features, then the characters."""
-    return n_features(model) + model.attrs["char_length"]
+    """Number of id columns the layer outputs: the features, the characters, the new values."""
+    return n_features(model) + model.attrs["char_length"] + n_new_value_columns(model)
 
 
 def table_sizes(model: Model) -> List[int]:
@@ -88,18 +99,21 @@ def table_sizes(model: Model) -> List[int]:
 
 
 def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
-    """Build the value tables from the Docs in X, unless they exist already."""
-    if model.attrs["tables"] is None and X is not None:
-        model.attrs["tables"] = build_tables(model, X)
+    """Build the value tables from the Docs in X (none: empty tables)."""
+    tables, seen_rarely = build_tables(model, X or [])
+    model.attrs["tables"] = tables
+    if "seen_rarely" in model.attrs:
+        model.attrs["seen_rarely"] = seen_rarely
 
 
-def build_tables(model: Model, docs: Iterable[Doc]) -> List[numpy.ndarray]:
-    """Return, per feature (then for the characters, if used), the sorted uint64 values
-    that occur at least min_freq times."""
+def build_tables(model: Model, docs: List[Doc]) -> Tuple[List[numpy.ndarray], List[numpy.ndarray]]:
+    """Per feature (then for the characters, if used), the sorted uint64 values that occur at
+    least min_freq times; and per feature, the sorted values that occur less often."""
     n_tables = n_features(model) + (1 if model.attrs["char_length"] else 0)
     docs = [doc for doc in docs if len(doc)]
     if not docs:
-        return [numpy.zeros(0, dtype="uint64") for _ in range(n_tables)]
+        empty = numpy.zeros(0, dtype="uint64")
+        return [empty] * n_tables, [empty] * n_features(model)
     min_freq = model.attrs["min_freq"]
     attr_values, lowers = _token_values(model, docs)
     columns = list(attr_values.T)
@@ -107,13 +121,14 @@ def build_tables(model: Model, docs: Iterable[Doc]) -> List[numpy.ndarray]:
         types, inverse = numpy.unique(lowers, return_inverse=True)
         texts = [docs[0].vocab.strings[key] for key in types]
         columns += list(_affix_values(model, texts)[inverse.reshape(-1)].T)
-    tables = []
+    tables, seen_rarely = [], []
     for column in columns:
         keys, counts = numpy.unique(column, return_counts=True)
         tables.append(keys[counts >= min_freq])
+        seen_rarely.append(keys[counts < min_freq])
     if model.attrs["char_length"]:
         tables.append(_frequent_chars(texts, numpy.bincount(inverse.reshape(-1)), min_freq))
-    return tables
+    return tables, seen_rarely
 
 
 def _frequent_chars(texts: List[str], token_counts: numpy.ndarray, min_freq: int) -> numpy.ndarray:
@@ -138,13 +153,52 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
         n_attrs = attr_values.shape[1]
         for i in range(n_attrs):
             ids[:, i] = lookup_rows(tables[i], attr_values[:, i])
+        n_hashed = n_new_value_columns(model)
+        n_typed = n_columns(model) - n_attrs - n_hashed
+        if n_hashed:
+            first = ids.shape[1] - n_hashed
+            ids[:, first : first + n_attrs * NEW_VALUE_HASHES] = new_value_rows(
+                model, attr_values, ids[:, :n_attrs], range(n_attrs)
+            )
         if lowers is not None:
-            # Affixes and characters are a function of the lowercase form: look them up
-            # once per word type.
+            # Affixes, characters and their new-value rows are a function of the lowercase
+            # form: look them up once per word type.
             types, inverse = numpy.unique(lowers, return_inverse=True)
-            type_ids = model.attrs["affix_ids"].lookup(model, types, docs[0].vocab.strings)
-            ids[:, n_attrs:] = type_ids[inverse.reshape(-1)]
+            type_ids = model.attrs["affix_ids"].lookup(model, types, docs[0].vocab.strings)[inverse.reshape(-1)]
+            ids[:, n_attrs : n_attrs + n_typed] = type_ids[:, :n_typed]
+            if n_hashed:
+                ids[:, ids.shape[1] - n_hashed + n_attrs * NEW_VALUE_HASHES :] = type_ids[:, n_typed:]
     return (ids, lengths), lambda d_ids: []
+
+
+def new_value_rows(model: Model, values: numpy.ndarray, rows: numpy.ndarray, features: Sequence[int]) -> numpy.ndarray:
+    """Hashed rows (n, len(features) * NEW_VALUE_HASHES), from 1 to new_value_rows, of the
+    feature values (n, len(features)) that the initialization data never showed; 0 for the
+    others. `rows` are the values' table rows (0: not in the table)."""
+    n_rows = model.attrs["new_value_rows"]
+    seen_rarely = model.attrs["seen_rarely"]
+    hashed = numpy.zeros((len(values), len(features) * NEW_VALUE_HASHES), dtype="int64")
+    for column, feature in enumerate(features):
+        new = (rows[:, column] == 0) & (lookup_rows(seen_rarely[feature], values[:, column]) == 0)
+        if not new.any():
+            continue
+        for k in range(NEW_VALUE_HASHES):
+            salt = numpy.uint64(((feature * NEW_VALUE_HASHES + k + 1) * 0x9E3779B97F4A7C15) % 2**64)
+            buckets = _mix64(values[new, column] ^ salt)
+            hashed[new, column * NEW_VALUE_HASHES + k] = (buckets % numpy.uint64(n_rows)).astype("int64") + 1
+    return hashed
+
+
+def _mix64(values: numpy.ndarray) -> numpy.ndarray:
+    """splitmix64's finalizer over uint64 values: the same bits on every machine and in every
+    process, so saved models find their rows again."""
+    values = values.astype("uint64", copy=True)
+    values ^= values >> numpy.uint64(30)
+    values *= numpy.uint64(0xBF58476D1CE4E5B9)
+    values ^= values >> numpy.uint64(27)
+    values *= numpy.uint64(0x94D049BB133111EB)
+    values ^= values >> numpy.uint64(31)
+    return values
 
 
 def _token_values(model: Model, docs: List[Doc]) -> Tuple[numpy.ndarray, Optional[numpy.ndarray]]:
@@ -188,25 +242,26 @@ def _code_points(texts: List[str]) -> numpy.ndarray:
 
 
 class TypeIdCache:
-    """The affix and character ids of the word types seen so far, by LOWER value, for one
-    set of tables.
+    """The affix and character ids (and the affixes' new-value rows) of the word types seen so
+    far, by LOWER value, for one set of tables.
 
     Held in sorted arrays, so that a batch finds all its word types with one search; a new
     type's affixes and characters are looked up once, then merged in. It starts again when the
     tables change or when it holds `max_types` types. It is not saved with the model.
+    Its state is one tuple, replaced whole, so that threads tagging at once each read a
+    consistent one.
     """
 
     def __init__(self, max_types: int = 200_000) -> None:
         self.max_types = max_types
-        self._tables: Optional[List[numpy.ndarray]] = None
-        self._state = (numpy.zeros(0, dtype="uint64"), None)  # (sorted LOWER values, their ids)
+        self._state = (None, numpy.zeros(0, dtype="uint64"), None)  # (tables, sorted LOWER values, their ids)
 
     def lookup(self, model: Model, types: numpy.ndarray, strings) -> numpy.ndarray:
-        """Affix ids (n_types, n_affixes) of the sorted, unique LOWER values `types`."""
+        """Ids (n_types, n_columns) of the sorted, unique LOWER values `types`."""
         tables = model.attrs["tables"]
-        keys, ids = self._state
-        if tables is not self._tables or len(keys) + len(types) > self.max_types:
-            self._tables, keys, ids = tables, keys[:0], None
+        cached_tables, keys, ids = self._state
+        if tables is not cached_tables or len(keys) + len(types) > self.max_types:
+            keys, ids = keys[:0], None
         positions = numpy.searchsorted(keys, types)
         known = positions < len(keys)
         known[known] = keys[positions[known]] == types[known]
@@ -215,20 +270,25 @@ class TypeIdCache:
             new_ids = _type_ids(model, [strings[key] for key in new_types])
             ids = new_ids if ids is None else numpy.insert(ids, at, new_ids, axis=0)
             keys = numpy.insert(keys, at, new_types)
-            self._state = (keys, ids)
+            self._state = (tables, keys, ids)
             positions = numpy.searchsorted(keys, types)
         return ids[positions]
 
 
 def _type_ids(model: Model, texts: List[str]) -> numpy.ndarray:
-    """Affix ids, then character ids, (n_types, n_columns - n_attrs) of lowercase word types."""
+    """Affix ids, character ids, then the affixes' new-value rows, of lowercase word types."""
     tables = model.attrs["tables"]
-    affix_tables = tables[len(model.attrs["attr_ids"]) : n_features(model)]
+    n_attrs = len(model.attrs["attr_ids"])
+    affix_tables = tables[n_attrs : n_features(model)]
     hashes = _affix_values(model, texts)
-    ids = [lookup_rows(table, hashes[:, j])[:, None] for j, table in enumerate(affix_tables)]
+    columns = [lookup_rows(table, hashes[:, j]) for j, table in enumerate(affix_tables)]
+    rows = numpy.stack(columns, axis=1) if columns else numpy.zeros((len(texts), 0), dtype="int64")
+    ids = [rows]
     if model.attrs["char_length"]:
         ids.append(_char_ids(texts, tables[-1], model.attrs["char_length"]))
-    return numpy.concatenate(ids, axis=1) if ids else numpy.zeros((len(texts), 0), dtype="int64")
+    if n_new_value_columns(model):
+        ids.append(new_value_rows(model, hashes, rows, range(n_attrs, n_features(model))))
+    return numpy.concatenate(ids, axis=1)
 
 
 @serialize_attr.register(TypeIdCache)
@@ -248,12 +308,3 @@ def _affix_hashes(text: str, prefix_lengths: Tuple[int, ...], suffix_lengths: Tu
         [get_string_id(f"{n}<{text[:n]}") for n in prefix_lengths]
         + [get_string_id(f"{n}>{text[-n:]}") for n in suffix_lengths]
     )
-
-
-def lookup_rows(keys: numpy.ndarray, values: numpy.ndarray) -> numpy.ndarray:
-    """Row of each value in the sorted array keys, plus one; 0 where the value is not in keys."""
-    if len(keys) == 0:
-        return numpy.zeros(len(values), dtype="int64")
-    positions = numpy.searchsorted(keys, values)
-    clipped = numpy.minimum(positions, len(keys) - 1)
-    return numpy.where(keys[clipped] == values, clipped + 1, 0)

@@ -1,4 +1,4 @@
-"""The `spacy_lstm_tagger.LSTMTagger.v1` architecture: Docs -> tag probabilities."""
+"""The `spacy_lstm_tagger.LSTMTagger.v2` (and v1) architectures: Docs -> tag probabilities."""
 from typing import Callable, List, Optional, Tuple
 
 import numpy
@@ -12,7 +12,63 @@ from thinc.types import Floats2d
 from .features import FeatureIds, doc_features, n_features, table_sizes
 from .network import LSTMTaggerNet
 from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
+from .util import INITIALIZE_WITH_ALL_DOCS, split_per_doc
 from .windows import plan_windows
+
+
+@registry.architectures("spacy_lstm_tagger.LSTMTagger.v2")
+def build_lstm_tagger_v2(
+    attrs: List[str],
+    prefix_lengths: List[int],
+    suffix_lengths: List[int],
+    min_freq: int,
+    embed_width: int,
+    hidden_width: int,
+    depth: int,
+    bidirectional: bool,
+    feature_dropout: float,
+    mixed_precision: bool = False,
+    char_width: int = 0,
+    char_length: int = 16,
+    new_value_rows: int = 16384,
+    nO: Optional[int] = None,
+) -> Model[List[Doc], List[Floats2d]]:
+    """Build a tagger: feature embeddings -> (Bi)LSTM -> linear -> softmax.
+
+    Its dropout rate is the one spaCy gives each update (`nlp.update(drop=...)`, `[training]
+    dropout`), as for Thinc's own Dropout layers; `feature_dropout` applies in updates whose
+    rate is above 0, so an update with drop=0 is deterministic. A value the data given to
+    `initialize` never showed (or all values, if it showed none) gets hashed rows beside the
+    unknown row, which training then learns. The output layer starts at zero.
+
+    attrs (List[str]): Token attributes embedded for each token, e.g. NORM and SHAPE.
+    prefix_lengths (List[int]): Lengths of the lowercase prefixes embedded for each token.
+    suffix_lengths (List[int]): Lengths of the lowercase suffixes embedded for each token.
+    min_freq (int): Occurrences in the initialization data a value needs to get its own row.
+    embed_width (int): Width of each attribute's embedding.
+    hidden_width (int): LSTM hidden size per direction.
+    depth (int): Number of stacked LSTM layers.
+    bidirectional (bool): Run the LSTM in both directions.
+    feature_dropout (float): Chance, in an update with dropout, of replacing a feature with "unknown".
+    mixed_precision (bool): Run the network under CUDA autocast (GPU only).
+    char_width (int): Width of a character CNN over each lowercase word, whose output joins
+        the feature embeddings (0: no character CNN).
+    char_length (int): Characters the CNN reads per word: the first and last half of them
+        if the word is longer.
+    new_value_rows (int): Rows of the hashed table for values first seen after `initialize`.
+    nO (Optional[int]): Number of tags; taken from the labels at initialize if unset.
+    RETURNS (Model[List[Doc], List[Floats2d]]): One (n_tokens, n_tags) probability array per Doc.
+    """
+    if not isinstance(new_value_rows, int) or new_value_rows < 1:
+        raise ValueError(f"lstm_tagger: new_value_rows must be a positive integer, got {new_value_rows}")
+    return _build(
+        _features(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, new_value_rows),
+        dict(embed_width=embed_width, hidden_width=hidden_width, depth=depth, bidirectional=bidirectional,
+             char_width=char_width, new_value_rows=new_value_rows, zero_output=True),
+        {"dropout_rate": 0.0, "feature_dropout": _rate("feature_dropout", feature_dropout)},
+        mixed_precision,
+        nO,
+    )
 
 
 @registry.architectures("spacy_lstm_tagger.LSTMTagger.v1")
@@ -32,41 +88,47 @@ def build_lstm_tagger_v1(
     char_length: int = 16,
     nO: Optional[int] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
-    """Build a tagger: feature embeddings -> (Bi)LSTM -> linear -> softmax.
+    """Build a tagger as v2 does, but with fixed dropout rates: in every update it applies
+    `dropout` and `feature_dropout`, whatever rate spaCy gives it. Its tables have no rows for
+    values first seen after `initialize`, and its output layer starts at random. Kept so that
+    models trained with it load, tag and train as before; new configs use v2.
 
-    attrs (List[str]): Token attributes embedded for each token, e.g. NORM and SHAPE.
-    prefix_lengths (List[int]): Lengths of the lowercase prefixes embedded for each token.
-    suffix_lengths (List[int]): Lengths of the lowercase suffixes embedded for each token.
-    min_freq (int): Occurrences in the training data a value needs to get its own embedding.
-    embed_width (int): Width of each attribute's embedding.
-    hidden_width (int): LSTM hidden size per direction.
-    depth (int): Number of stacked LSTM layers.
-    bidirectional (bool): Run the LSTM in both directions.
     dropout (float): Dropout rate on embeddings, between LSTM layers and on its output.
-    feature_dropout (float): Chance, while training, of replacing a feature with "unknown".
-    mixed_precision (bool): Run the network under CUDA autocast (GPU only).
-    char_width (int): Width of a character CNN over each lowercase word, whose output joins
-        the feature embeddings (0: no character CNN).
-    char_length (int): Characters the CNN reads per word: the first and last half of them
-        if the word is longer.
-    nO (Optional[int]): Number of tags; taken from the data at initialize if unset.
-    RETURNS (Model[List[Doc], List[Floats2d]]): One (n_tokens, n_tags) probability array per Doc.
+    The other arguments are v2's.
     """
-    _check_sizes(embed_width=embed_width, hidden_width=hidden_width, depth=depth, char_length=char_length)
+    return _build(
+        _features(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, 0),
+        dict(embed_width=embed_width, hidden_width=hidden_width, depth=depth, bidirectional=bidirectional,
+             char_width=char_width),
+        {"fixed_dropout": _rate("dropout", dropout), "feature_dropout": _rate("feature_dropout", feature_dropout)},
+        mixed_precision,
+        nO,
+    )
+
+
+def _features(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, new_value_rows) -> Model:
+    _check_sizes(char_length=char_length)
     if not isinstance(char_width, int) or char_width < 0:
         raise ValueError(f"lstm_tagger: char_width must be a non-negative integer, got {char_width}")
-    if not 0.0 <= dropout < 1.0 or not 0.0 <= feature_dropout < 1.0:
-        raise ValueError(
-            f"lstm_tagger: dropout and feature_dropout must be in [0, 1), got {dropout} and {feature_dropout}"
-        )
-    features = doc_features(attrs, prefix_lengths, suffix_lengths, min_freq, char_length if char_width else 0)
-    network = LSTMTaggerNet(
-        n_features(features), embed_width, hidden_width, depth, bidirectional, dropout, feature_dropout, char_width
-    )
+    return doc_features(attrs, prefix_lengths, suffix_lengths, min_freq, char_length if char_width else 0,
+                        new_value_rows)
+
+
+def _rate(name: str, value: float) -> float:
+    if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"lstm_tagger: {name} must be in [0, 1), got {value}")
+    return float(value)
+
+
+def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: bool, nO: Optional[int]) -> Model:
+    """The Docs -> probabilities model around a network of these sizes; `dropout_attrs` go on
+    the node that wraps the network, where `_dropout_rates` reads them."""
+    _check_sizes(**{name: sizes[name] for name in ("embed_width", "hidden_width", "depth")})
+    network = LSTMTaggerNet(n_features(features), **sizes)
     wrapped = Model(
         "lstm_network",
         pytorch_forward,
-        attrs={"convert_inputs": _ids_to_torch, "convert_outputs": _logits_from_torch},
+        attrs={"convert_inputs": _ids_to_torch, "convert_outputs": _logits_from_torch, **dropout_attrs},
         shims=[
             AveragingPyTorchShim(
                 network,
@@ -83,6 +145,7 @@ def build_lstm_tagger_v1(
         layers=[features, wrapped],
         refs={"features": features, "network": wrapped},
         dims={"nO": nO},
+        attrs={INITIALIZE_WITH_ALL_DOCS: True},
     )
 
 
@@ -92,12 +155,11 @@ def _check_sizes(**sizes: int) -> None:
         raise ValueError(f"lstm_tagger: model sizes must be positive integers, got {bad}")
 
 
-def init(model: Model, X: List[Doc] = None, Y: List[Floats2d] = None) -> None:
-    """Build the feature tables from X, take the number of tags from Y, size the network."""
+def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]] = None) -> None:
+    """Build the feature tables from X (none: empty tables), take the number of tags from Y,
+    size the network."""
     features = model.get_ref("features")
     features.initialize(X=X)
-    if features.attrs["tables"] is None:
-        raise ValueError("lstm_tagger: initialize needs Docs to build the feature tables")
     if Y is not None and len(Y):
         model.set_dim("nO", Y[0].shape[1], force=True)
     if not model.has_dim("nO"):
@@ -123,19 +185,10 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
     return split_per_doc(probabilities, lengths), backprop
 
 
-def split_per_doc(rows: Floats2d, lengths: numpy.ndarray) -> List[Floats2d]:
-    """The rows of Docs laid end to end, as one view per Doc (NumPy or CuPy): slicing, which
-    costs less per Doc than `split`."""
-    ends = lengths.cumsum().tolist()
-    return [rows[end - length : end] for end, length in zip(ends, lengths.tolist())]
-
-
 def predict_logits(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:
     """The model's scores before the softmax, not split per Doc: the logits of every token,
-    the Docs laid end to end, and each Doc's length. On a GPU one array per Doc costs more
-    than the network, and the best tag needs no softmax, so the component's predict uses this.
-    A very long Doc goes through the network in overlapping windows (see windows.py), so
-    that memory stays bounded."""
+    the Docs laid end to end, and each Doc's length. A very long Doc goes through the network
+    in overlapping windows (see windows.py), so that memory stays bounded."""
     (ids, lengths), _ = model.get_ref("features")(docs, False)
     network = model.get_ref("network")
     plan = plan_windows(lengths)
@@ -155,7 +208,18 @@ def _ids_to_torch(model: Model, X: FeatureIds, is_train: bool) -> Tuple[ArgsKwar
     device = model.shims[0].device
     nonempty = lengths[lengths > 0]
     args = (xp2torch(ids, device=device), torch.from_numpy(nonempty))  # lengths stay on the CPU
-    return ArgsKwargs(args=args, kwargs={}), lambda d_args: None
+    return ArgsKwargs(args=(*args, *_dropout_rates(model, is_train)), kwargs={}), lambda d_args: None
+
+
+def _dropout_rates(model: Model, is_train: bool) -> Tuple[float, float]:
+    """(dropout, feature dropout) for one call: none when tagging; in an update, v2's rate
+    from `set_dropout_rate` (feature dropout only if it is above 0), or v1's fixed ones."""
+    if not is_train:
+        return 0.0, 0.0
+    if "fixed_dropout" in model.attrs:
+        return model.attrs["fixed_dropout"], model.attrs["feature_dropout"]
+    rate = float(model.attrs["dropout_rate"])
+    return rate, model.attrs["feature_dropout"] if rate > 0 else 0.0
 
 
 def _logits_from_torch(model: Model, X_Ytorch, is_train: bool):

@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
+from .util import NEW_VALUE_HASHES
+
 
 def _use_one_thread_after_fork() -> None:
     # A forked child (e.g. a worker of `nlp.pipe(n_process=2)`) deadlocks in the CPU
@@ -25,18 +27,23 @@ class LSTMTaggerNet(nn.Module):
 
     The embedding tables and the output layer are sized by `resize`, once the
     feature vocabularies and the label set are known. Row 0 of every table is
-    the unknown-feature row.
+    the unknown-feature row. The dropout rates come with each call to `forward`, never
+    from the module's train/eval mode, so that threads tagging at once cannot change
+    each other's results.
 
     n_features (int): Number of feature ids per token (one table each).
     embed_width (int): Width of each feature's embedding.
     hidden_width (int): LSTM hidden size per direction.
     depth (int): Number of stacked LSTM layers.
     bidirectional (bool): Whether to run the LSTM in both directions.
-    dropout (float): Dropout on embeddings, between LSTM layers and before the output.
-    feature_dropout (float): While training, chance of replacing a feature id with
-        the unknown row, so that the network learns to tag unseen words.
     char_width (int): Output width of the character CNN over the id columns after the
         features (0: no character CNN).
+    new_value_rows (int): Rows of a hashed table, shared by the features, whose rows are
+        added to the unknown row of a value the feature tables were built without (the
+        last id columns, NEW_VALUE_HASHES per feature; 0 reads no row). It starts at zero,
+        so it changes nothing until training shows such values (0: no such table).
+    zero_output (bool): Start the output layer at zero, so that every tag starts equally
+        likely, as spaCy's Softmax_v2 does.
     """
 
     def __init__(
@@ -46,23 +53,23 @@ class LSTMTaggerNet(nn.Module):
         hidden_width: int,
         depth: int,
         bidirectional: bool,
-        dropout: float,
-        feature_dropout: float,
         char_width: int = 0,
+        new_value_rows: int = 0,
+        zero_output: bool = False,
     ):
         super().__init__()
         self.embed_width = embed_width
-        self.feature_dropout = feature_dropout
+        self.zero_output = zero_output
         self.embeddings = nn.ModuleList(nn.Embedding(1, embed_width) for _ in range(n_features))
         self.chars = CharCNN(char_width) if char_width else None
-        self.dropout = nn.Dropout(dropout)
-        self.lstm = nn.LSTM(
-            n_features * embed_width + char_width,
-            hidden_width,
-            num_layers=depth,
-            bidirectional=bidirectional,
-            dropout=dropout if depth > 1 else 0.0,
-        )
+        self.new_values = None
+        if new_value_rows:
+            self.new_values = nn.Embedding(new_value_rows + 1, embed_width, padding_idx=0)
+            nn.init.zeros_(self.new_values.weight)
+        # Its between-layer dropout is set per call (see `_run_lstm`).
+        self.lstm = nn.LSTM(n_features * embed_width + char_width, hidden_width, num_layers=depth,
+                            bidirectional=bidirectional)
+        self.lstm.eval()
         self.output_width = hidden_width * (2 if bidirectional else 1)
         with warnings.catch_warnings():  # no labels yet: torch warns about initializing 0 rows
             warnings.simplefilter("ignore", UserWarning)
@@ -90,32 +97,68 @@ class LSTMTaggerNet(nn.Module):
         if self.chars is not None:
             self.chars.resize(n_rows[n_features])
         self.output = nn.Linear(self.output_width, n_labels).to(device)
+        if self.zero_output:
+            nn.init.zeros_(self.output.weight)
+            nn.init.zeros_(self.output.bias)
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, ids: torch.Tensor, lengths: torch.Tensor, dropout: float = 0.0, feature_dropout: float = 0.0
+    ) -> torch.Tensor:
         """Score the tags of a batch of sentences laid end to end.
 
-        ids (torch.Tensor): int64 (n_tokens, n_features [+ n_chars]), the sentences concatenated.
+        ids (torch.Tensor): int64 (n_tokens, n_features [+ n_chars] [+ new-value columns]),
+            the sentences concatenated.
         lengths (torch.Tensor): int64 on the CPU, each sentence's length, none zero.
+        dropout (float): Dropout rate on the embeddings, between LSTM layers and before
+            the output layer (0 when tagging).
+        feature_dropout (float): Chance of replacing each feature with the unknown one.
         RETURNS (torch.Tensor): Logits (n_tokens, n_labels), in the order of `ids`.
         """
         if ids.shape[0] == 0:
             return self.output.weight.new_zeros((0, self.n_labels))
         n_features = len(self.embeddings)
-        if self.training and self.feature_dropout > 0:
-            unknown = torch.rand((ids.shape[0], n_features), device=ids.device) < self.feature_dropout
-            ids = torch.cat([ids[:, :n_features].masked_fill(unknown, 0), ids[:, n_features:]], dim=1)
+        n_new = n_features * NEW_VALUE_HASHES if self.new_values is not None else 0
+        if feature_dropout > 0:
+            unknown = torch.rand((ids.shape[0], n_features), device=ids.device) < feature_dropout
+            columns = [ids[:, :n_features].masked_fill(unknown, 0), ids[:, n_features : ids.shape[1] - n_new]]
+            if n_new:  # an unknown value has no new-value rows either
+                columns.append(ids[:, -n_new:].masked_fill(unknown.repeat_interleave(NEW_VALUE_HASHES, dim=1), 0))
+            ids = torch.cat(columns, dim=1)
         order, batch_sizes = packing_order(lengths)
         order = order.to(ids.device)
         packed_ids = ids[order]
         vectors = [table(packed_ids[:, i]) for i, table in enumerate(self.embeddings)]
+        if n_new and bool(packed_ids[:, -n_new:].any()):
+            added = self.new_values(packed_ids[:, -n_new:]).view(len(packed_ids), n_features, NEW_VALUE_HASHES, -1)
+            vectors = [torch.cat(vectors, dim=1) + added.sum(dim=2).flatten(1)]
         if self.chars is not None:
-            vectors.append(self.chars(packed_ids[:, n_features:]))
+            vectors.append(self.chars(packed_ids[:, n_features : packed_ids.shape[1] - n_new]))
         vectors = torch.cat(vectors, dim=1)
-        hidden, _ = self.lstm(PackedSequence(self.dropout(vectors), batch_sizes))
-        packed_logits = self.output(self.dropout(hidden.data))
+        hidden = self._run_lstm(PackedSequence(_dropout(vectors, dropout), batch_sizes), dropout)
+        packed_logits = self.output(_dropout(hidden.data, dropout))
         logits = torch.empty_like(packed_logits)
         logits[order] = packed_logits
         return logits
+
+    def _run_lstm(self, packed: PackedSequence, dropout: float) -> PackedSequence:
+        """The LSTM over the packed vectors, with `dropout` between its layers.
+
+        nn.LSTM reads that rate, and whether to apply it, from its own attributes: they are
+        set for a training call alone, and otherwise stay at 0 and eval. Training and tagging
+        with one network from two threads at once is therefore not supported (the weights
+        change under the tagger anyway).
+        """
+        if dropout == 0.0 or self.lstm.num_layers == 1:
+            return self.lstm(packed)[0]
+        self.lstm.dropout, self.lstm.training = dropout, True
+        try:
+            return self.lstm(packed)[0]
+        finally:
+            self.lstm.dropout, self.lstm.training = 0.0, False
+
+
+def _dropout(vectors: torch.Tensor, rate: float) -> torch.Tensor:
+    return nn.functional.dropout(vectors, rate, training=True) if rate > 0 else vectors
 
 
 class CharCNN(nn.Module):

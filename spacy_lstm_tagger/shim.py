@@ -6,6 +6,8 @@ from typing import List
 import torch
 from thinc.api import PyTorchShim, torch2xp, xp2torch
 
+from .util import WeightsError
+
 
 class AveragingPyTorchShim(PyTorchShim):
     """PyTorchShim that honours Thinc's parameter averaging and saves a resizable network.
@@ -16,12 +18,24 @@ class AveragingPyTorchShim(PyTorchShim):
     It also updates the weights in place: `PyTorchShim.finish_update` rebinds each
     parameter's `.data` to a new tensor on every step, which on the CPU chains the old
     buffers together and grows memory by about a megabyte a step.
-    Its weights load into a network first resized to the saved shapes.
+    Its weights load into a network first resized to the saved shapes, and tagging leaves
+    the module's train/eval mode alone.
     """
 
     @property
     def module(self) -> torch.nn.Module:
         return self._model
+
+    def predict(self, inputs):
+        """The network's output, without gradients.
+
+        PyTorchShim.predict switches the shared module to eval() and back to train() around
+        each call, so one thread's forward pass could run in the mode another thread set.
+        The network takes its dropout rates as arguments instead, so its mode is left alone.
+        """
+        with torch.no_grad():
+            with torch.autocast(device_type="cuda", enabled=self._mixed_precision):
+                return self._model(*inputs.args, **inputs.kwargs)
 
     def finish_update(self, optimizer) -> None:
         for name, parameter in self._model.named_parameters():
@@ -65,10 +79,6 @@ _CHANGED_SETTING = (
     "was a model setting such as attrs, prefix_lengths, suffix_lengths, char_width, embed_width, "
     "hidden_width, depth or bidirectional changed after training?"
 )
-
-
-class WeightsError(ValueError):
-    """Saved network weights that cannot be read, or that do not fit the configured network."""
 
 
 def deserialize_network(network: torch.nn.Module, data: bytes, device: torch.device) -> torch.nn.Module:

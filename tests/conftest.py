@@ -16,7 +16,6 @@ SMALL_MODEL = {
     "embed_width": 16,
     "hidden_width": 16,
     "depth": 1,
-    "dropout": 0.0,
     "feature_dropout": 0.0,
     "min_freq": 1,
     "char_width": 8,

@@ -98,3 +98,53 @@ def test_speed_quick(tmp_path):
         stream = result["results"][system]["stream"]
         assert stream["tokens"] >= 50_000 and stream["peak_mb"] > 0 and stream["end_mb"] > 0
         assert ("gpu" in result["results"][system]) == torch.cuda.is_available()
+
+
+def tagged_words(docs):
+    """Each Doc as (word, tag) pairs."""
+    return [[(t.text, t.tag_) for t in doc] for doc in docs]
+
+
+def eval_accuracies(log, label):
+    """TAG_ACC of each evaluation row that `spacy train` logged under `label`."""
+    lines = [line[len(label) + 3:] for line in log.splitlines() if line.startswith(f"[{label}] ")]
+    header = next(line.split() for line in lines if line.startswith("E "))
+    return [progress_row(header, line)[1] for line in lines if PROGRESS.match(line)]
+
+
+@pytest.mark.slow
+def test_continued_quick(tmp_path):
+    log = run_benchmark("continued.py", tmp_path)
+    result = json.loads((tmp_path / "continued.json").read_text())
+    vocab = spacy.blank("en").vocab
+    first, second = (list(DocBin().from_disk(tmp_path / "corpus" / f"{name}-half.spacy").get_docs(vocab))
+                     for name in ("first", "second"))
+    corpus = list(DocBin().from_disk(ROOT / "corpus" / "train.spacy").get_docs(vocab))[:2000]
+    split = result["split"]
+    assert (split["first"]["docs"], split["second"]["docs"]) == (len(first), len(second)) == (1000, 1000)
+    assert split["corpus_docs"] == len(first) + len(second) == len(corpus)
+    assert tagged_words(first) + tagged_words(second) == tagged_words(corpus)  # a partition, in order
+    first_tags, second_tags = ({t.tag_ for doc in half for t in doc} for half in (first, second))
+    assert result["tags_only_in_second_half"] == sorted(second_tags - first_tags) == ["GW"]
+
+    first_forms, second_forms = ({t.text for doc in half for t in doc} for half in (first, second))
+    dev = [t.text for doc in DocBin().from_disk(ROOT / "corpus" / "dev.spacy").get_docs(vocab) for t in doc]
+    n_new = sum(word in second_forms and word not in first_forms for word in dev)
+    assert result["dev"] == {"n_tokens": len(dev), "n_new": n_new,
+                             "n_unseen": sum(word not in first_forms | second_forms for word in dev)}
+    assert n_new > 0 and f"New-word dev tokens: {n_new:,} of {len(dev):,}" in log
+
+    rows = {(row["system"], row["phase"]): row for row in result["rows"]}
+    assert sorted(rows) == [("lstm_tagger", 1), ("lstm_tagger", 2), ("spacy_cnn", 1), ("spacy_cnn", 2)]
+    for (system, phase), row in rows.items():
+        assert row["steps"] == {1: 100, 2: 50}[phase]  # the same step counts for both systems
+        assert row["model"] == str(tmp_path / system / f"phase{phase}" / "model-last")
+    assert sorted(result["gains"]) == ["lstm_tagger", "spacy_cnn"]
+    for system, gain in result["gains"].items():
+        assert gain == {key: rows[system, 2][key] - rows[system, 1][key]
+                        for key in ("tag_acc", "new_acc", "unseen_acc")}
+        # phase 2 resumes phase 1's model, not a fresh one: its first evaluation (after one
+        # update) is nearer phase 1's last than phase 1's first
+        phase1, phase2 = eval_accuracies(log, f"{system}-phase1"), eval_accuracies(log, f"{system}-phase2")
+        assert abs(phase2[0] - phase1[-1]) < abs(phase2[0] - phase1[0])
+    assert "| spacy_cnn | gain |" in (tmp_path / "continued.md").read_text()

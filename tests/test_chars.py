@@ -6,6 +6,7 @@ import torch
 from spacy.tokens import Doc
 
 from conftest import train_tutorial_tagger
+from spacy_lstm_tagger.features import n_features
 from spacy_lstm_tagger.network import CharCNN
 
 CHAR_MODEL = {"char_width": 8, "char_length": 6}
@@ -19,7 +20,8 @@ def char_nlp():
 def char_columns(nlp, words):
     features = nlp.get_pipe("lstm_tagger").model.get_ref("features")
     (ids, _), _ = features([Doc(nlp.vocab, words=words)], False)
-    return ids[:, -CHAR_MODEL["char_length"] :]
+    first = n_features(features)  # the character columns follow the features'
+    return ids[:, first : first + CHAR_MODEL["char_length"]]
 
 
 def test_characters_of_the_lowercase_form_are_read_head_and_tail(char_nlp):

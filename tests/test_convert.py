@@ -40,12 +40,31 @@ def test_conllu_skips_ranges_and_empty_nodes(tmp_path, column, tags):
     assert [t.tag_ for t in doc] == tags
 
 
-def test_shipped_corpus_matches_its_source():
-    """corpus/*.spacy hold every sentence and token of the EWT files they came from."""
-    docs = read(ROOT / "corpus" / "dev.spacy")
-    assert len(docs) == 2002
-    assert sum(len(doc) for doc in docs) == 25150
-    assert all(token.tag_ for doc in docs for token in doc)
+def read_source(path):
+    """The (word, tag) pairs of each sentence of a word<TAB>tag file, blank lines between sentences."""
+    sentences, sentence = [], []
+    for line in path.read_text(encoding="utf8").split("\n"):
+        if line.strip():
+            word, tag = line.split("\t")  # exactly two fields, or the source is not what we think
+            sentence.append((word, tag))
+        elif sentence:
+            sentences.append(sentence)
+            sentence = []
+    return sentences + [sentence] if sentence else sentences
+
+
+@pytest.mark.parametrize("name", ["dev", "train"])
+def test_shipped_corpus_matches_its_source(name):
+    """corpus/NAME.spacy holds the sentences of ../shared/corpora/en_ewt/NAME.tsv, word for word
+    and tag for tag, in order (reads ../shared; skipped where that checkout is absent)."""
+    source = ROOT.parent / "shared" / "corpora" / "en_ewt" / f"{name}.tsv"
+    if not source.is_file():
+        pytest.skip(f"{source} is absent: the shared data checkout is not beside this clone")
+    expected = read_source(source)
+    shipped = [[(token.text, token.tag_) for token in doc] for doc in read(ROOT / "corpus" / f"{name}.spacy")]
+    assert len(shipped) == len(expected), f"{len(shipped)} Docs for {len(expected)} sentences"
+    for number, (doc, sentence) in enumerate(zip(shipped, expected), start=1):
+        assert doc == sentence, f"sentence {number} of {source.name} differs"
 
 
 def test_malformed_tsv_names_the_line(tmp_path):

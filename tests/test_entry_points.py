@@ -9,7 +9,7 @@ from spacy.util import registry
 
 ENTRY_POINTS = {
     "spacy_factories": {"lstm_tagger"},
-    "spacy_architectures": {"spacy_lstm_tagger.LSTMTagger.v1"},
+    "spacy_architectures": {"spacy_lstm_tagger.LSTMTagger.v1", "spacy_lstm_tagger.LSTMTagger.v2"},
 }
 
 

@@ -28,7 +28,23 @@ def test_off_by_default_with_the_attributes_registered(tutorial_nlp):
     doc = tutorial_nlp(Doc(tutorial_nlp.vocab, words=WORDS))
     assert Token.has_extension("tag_prob") and Token.has_extension("tag_alternatives")
     assert all(t._.tag_prob is None and t._.tag_alternatives is None for t in doc)
-    assert tutorial_nlp.get_pipe("lstm_tagger").predict([doc])[0].ndim == 1  # Tagger's tag ids
+
+
+def test_predict_gives_probabilities_whatever_the_setting(tutorial_nlp):
+    """predict returns the same type with store_probabilities on or off: probabilities per Doc."""
+    tagger = tutorial_nlp.get_pipe("lstm_tagger")
+    docs = [Doc(tutorial_nlp.vocab, words=WORDS), Doc(tutorial_nlp.vocab, words=[]), Doc(tutorial_nlp.vocab, words=["dog"])]
+    expected = [numpy.asarray(scores) for scores in tagger.model.predict(docs)]
+    for setting in (False, True):
+        tagger.store_probabilities = setting
+        try:
+            predicted = tagger.predict(docs)
+        finally:
+            tagger.store_probabilities = False
+        assert [type(scores) for scores in predicted] == [numpy.ndarray] * 3
+        assert [scores.shape for scores in predicted] == [(len(WORDS), 3), (0, 3), (1, 3)]
+        for scores, reference in zip(predicted, expected):
+            numpy.testing.assert_allclose(scores, reference, rtol=1e-6)
 
 
 def test_values_match_the_model_probabilities(saved_model):

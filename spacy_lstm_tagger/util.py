@@ -1,0 +1,33 @@
+"""Helpers shared by the component, the loss, the labels and the model: no torch here."""
+from typing import List, Sequence
+
+import numpy
+
+INITIALIZE_WITH_ALL_DOCS = "initialize_with_all_docs"
+"""A model attr the component reads: True if the model's `initialize` wants every training Doc
+as X (to build feature tables), not the 10-Doc sample spaCy's Tagger gives it."""
+
+NEW_VALUE_HASHES = 2
+"""Hashed rows per feature value never seen at initialize (Bloom embeddings): two values
+rarely share both. Part of the saved format of architecture v2: do not change."""
+
+
+class WeightsError(ValueError):
+    """Saved network weights that cannot be read, or that do not fit the configured network."""
+
+
+def lookup_rows(keys: numpy.ndarray, values: numpy.ndarray) -> numpy.ndarray:
+    """Row of each value in the sorted array keys, plus one; 0 where the value is not in keys."""
+    if len(keys) == 0:
+        return numpy.zeros(len(values), dtype="int64")
+    positions = numpy.searchsorted(keys, values)
+    clipped = numpy.minimum(positions, len(keys) - 1)
+    return numpy.where(keys[clipped] == values, clipped + 1, 0)
+
+
+def split_per_doc(rows, lengths: Sequence[int]) -> List:
+    """The rows of Docs laid end to end, as one view per Doc (NumPy or CuPy): slicing, which
+    costs less per Doc than `split`."""
+    lengths = numpy.asarray(lengths, dtype="int64")
+    ends = lengths.cumsum().tolist()
+    return [rows[end - length : end] for end, length in zip(ends, lengths.tolist())]
