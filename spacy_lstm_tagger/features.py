@@ -206,9 +206,10 @@ def _token_values(model: Model, docs: List[Doc]) -> Tuple[numpy.ndarray, Optiona
     and each token's LOWER value if affixes or characters are used (else None); one
     to_array per Doc."""
     attr_ids = model.attrs["attr_ids"]
-    use_lower = n_columns(model) > len(attr_ids)
+    use_lower = n_features(model) > len(attr_ids) or model.attrs["char_length"] > 0
     columns = attr_ids + [LOWER] if use_lower else attr_ids
-    values = numpy.concatenate([doc.to_array(columns) for doc in docs])  # a list of attrs: 2D arrays
+    # to_array gives a 1D array for a single attr: reshape to (n_tokens, n_columns).
+    values = numpy.concatenate([doc.to_array(columns).reshape((len(doc), len(columns))) for doc in docs])
     if not use_lower:
         return values, None
     return values[:, : len(attr_ids)], values[:, -1]

@@ -12,14 +12,19 @@ from torch.nn.utils.rnn import PackedSequence
 from .util import NEW_VALUE_HASHES
 
 
-def _use_one_thread_after_fork() -> None:
-    # A forked child (e.g. a worker of `nlp.pipe(n_process=2)`) deadlocks in the CPU
-    # LSTM kernel if it inherits the parent's OpenMP thread pool. One thread each is
-    # also what several worker processes want.
+def _one_thread_in_child() -> None:
+    """In every child forked from a process that imported this module: one torch thread.
+
+    A forked child (a worker of `nlp.pipe(n_process=2)`, of gunicorn or of Celery) hangs in its
+    first parallel CPU kernel if its parent had started torch's OpenMP thread pool, which any
+    multi-threaded torch operation does (initializing or loading a model, tagging): the child
+    inherits the pool without its threads. One thread each is also what several worker
+    processes want. The README says how to undo it.
+    """
     torch.set_num_threads(1)
 
 
-os.register_at_fork(after_in_child=_use_one_thread_after_fork)
+os.register_at_fork(after_in_child=_one_thread_in_child)
 
 
 class LSTMTaggerNet(nn.Module):

@@ -10,8 +10,6 @@ from conftest import SMALL_MODEL, TUTORIAL_DATA, tutorial_examples
 
 STEPS = 60
 LEARN_RATE = 0.01  # as configs/tutorial.cfg
-# The model's own "dropout" setting is left out: the rate is `drop` of nlp.update.
-BASE_MODEL = {key: value for key, value in SMALL_MODEL.items() if key != "dropout"}
 VARIANTS = {
     "dropout": ({}, 0.2),
     "no character CNN": ({"char_width": 0}, 0.1),
@@ -31,7 +29,7 @@ def trained(request):
     overrides, drop = VARIANTS[request.param]
     fix_random_seed(0)
     nlp = spacy.blank("en")
-    nlp.add_pipe("lstm_tagger", config={"model": {**BASE_MODEL, **overrides}})
+    nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, **overrides}})
     examples = tutorial_examples(nlp)
     optimizer = nlp.initialize(lambda: examples, sgd=Adam(LEARN_RATE))
     losses = [nlp.update(examples, sgd=optimizer, drop=drop)["lstm_tagger"] for _ in range(STEPS)]
