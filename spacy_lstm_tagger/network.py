@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
-from .util import NEW_VALUE_HASHES
+from .util import NEW_VALUE_HASHES, NEW_VALUE_SCALE
 
 
 def _one_thread_in_child() -> None:
@@ -45,8 +45,9 @@ class LSTMTaggerNet(nn.Module):
         features (0: no character CNN).
     new_value_rows (int): Rows of a hashed table, shared by the features, whose rows are
         added to the unknown row of a value the feature tables were built without (the
-        last id columns, NEW_VALUE_HASHES per feature; 0 reads no row). It starts at zero,
-        so it changes nothing until training shows such values (0: no such table).
+        last id columns, NEW_VALUE_HASHES per feature; 0 reads no row), times NEW_VALUE_SCALE.
+        It starts at zero, so it changes nothing until training shows such values (0: no
+        such table).
     zero_output (bool): Start the output layer at zero, so that every tag starts equally
         likely, as spaCy's Softmax_v2 does.
     """
@@ -135,7 +136,7 @@ class LSTMTaggerNet(nn.Module):
         vectors = [table(packed_ids[:, i]) for i, table in enumerate(self.embeddings)]
         if n_new and bool(packed_ids[:, -n_new:].any()):
             added = self.new_values(packed_ids[:, -n_new:]).view(len(packed_ids), n_features, NEW_VALUE_HASHES, -1)
-            vectors = [torch.cat(vectors, dim=1) + added.sum(dim=2).flatten(1)]
+            vectors = [torch.cat(vectors, dim=1) + NEW_VALUE_SCALE * added.sum(dim=2).flatten(1)]
         if self.chars is not None:
             vectors.append(self.chars(packed_ids[:, n_features : packed_ids.shape[1] - n_new]))
         vectors = torch.cat(vectors, dim=1)
