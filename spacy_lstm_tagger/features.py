@@ -153,21 +153,17 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
         n_attrs = attr_values.shape[1]
         for i in range(n_attrs):
             ids[:, i] = lookup_rows(tables[i], attr_values[:, i])
-        n_hashed = n_new_value_columns(model)
-        n_typed = n_columns(model) - n_attrs - n_hashed
-        if n_hashed:
-            first = ids.shape[1] - n_hashed
-            ids[:, first : first + n_attrs * NEW_VALUE_HASHES] = new_value_rows(
-                model, attr_values, ids[:, :n_attrs], range(n_attrs)
-            )
+        first_new = n_features(model) + model.attrs["char_length"]  # the new-value columns start here
+        n_attr_new = n_attrs * NEW_VALUE_HASHES if n_new_value_columns(model) else 0
+        if n_attr_new:
+            ids[:, first_new : first_new + n_attr_new] = new_value_rows(model, attr_values, ids[:, :n_attrs], range(n_attrs))
         if lowers is not None:
             # Affixes, characters and their new-value rows are a function of the lowercase
             # form: look them up once per word type.
             types, inverse = numpy.unique(lowers, return_inverse=True)
             type_ids = model.attrs["affix_ids"].lookup(model, types, docs[0].vocab.strings)[inverse.reshape(-1)]
-            ids[:, n_attrs : n_attrs + n_typed] = type_ids[:, :n_typed]
-            if n_hashed:
-                ids[:, ids.shape[1] - n_hashed + n_attrs * NEW_VALUE_HASHES :] = type_ids[:, n_typed:]
+            ids[:, n_attrs:first_new] = type_ids[:, : first_new - n_attrs]
+            ids[:, first_new + n_attr_new :] = type_ids[:, first_new - n_attrs :]
     return (ids, lengths), lambda d_ids: []
 
 
@@ -179,7 +175,8 @@ def new_value_rows(model: Model, values: numpy.ndarray, rows: numpy.ndarray, fea
     seen_rarely = model.attrs["seen_rarely"]
     hashed = numpy.zeros((len(values), len(features) * NEW_VALUE_HASHES), dtype="int64")
     for column, feature in enumerate(features):
-        new = (rows[:, column] == 0) & (lookup_rows(seen_rarely[feature], values[:, column]) == 0)
+        new = rows[:, column] == 0
+        new[new] = lookup_rows(seen_rarely[feature], values[new, column]) == 0  # only values not in the table
         if not new.any():
             continue
         for k in range(NEW_VALUE_HASHES):

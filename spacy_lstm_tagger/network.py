@@ -75,7 +75,6 @@ class LSTMTaggerNet(nn.Module):
         # Its between-layer dropout is set per call (see `_run_lstm`).
         self.lstm = nn.LSTM(n_features * embed_width + char_width, hidden_width, num_layers=depth,
                             bidirectional=bidirectional)
-        self.lstm.eval()
         self.output_width = hidden_width * (2 if bidirectional else 1)
         with warnings.catch_warnings():  # no labels yet: torch warns about initializing 0 rows
             warnings.simplefilter("ignore", UserWarning)
@@ -149,18 +148,19 @@ class LSTMTaggerNet(nn.Module):
     def _run_lstm(self, packed: PackedSequence, dropout: float) -> PackedSequence:
         """The LSTM over the packed vectors, with `dropout` between its layers.
 
-        nn.LSTM reads that rate, and whether to apply it, from its own attributes: they are
-        set for a training call alone, and otherwise stay at 0 and eval. Training and tagging
-        with one network from two threads at once is therefore not supported (the weights
-        change under the tagger anyway).
+        nn.LSTM reads that rate, and whether to apply it, from its own attributes: the rate is
+        set for a training call alone and is 0 otherwise, so whatever the module's mode, no
+        other call drops anything. Training and tagging with one network from two threads at
+        once is therefore not supported (the weights change under the tagger anyway).
         """
         if dropout == 0.0 or self.lstm.num_layers == 1:
             return self.lstm(packed)[0]
+        mode = self.lstm.training
         self.lstm.dropout, self.lstm.training = dropout, True
         try:
             return self.lstm(packed)[0]
         finally:
-            self.lstm.dropout, self.lstm.training = 0.0, False
+            self.lstm.dropout, self.lstm.training = 0.0, mode
 
 
 def _dropout(vectors: torch.Tensor, rate: float) -> torch.Tensor:
