@@ -2,7 +2,7 @@
 sentences -> linear."""
 import os
 import warnings
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 import numpy
 import torch
@@ -120,7 +120,7 @@ class LSTMTaggerNet(nn.Module):
         RETURNS (torch.Tensor): Logits (n_tokens, n_labels), in the order of `ids`.
         """
         if ids.shape[0] == 0:
-            return self.output.weight.new_zeros((0, self.n_labels))
+            return torch.zeros((0, self.n_labels), device=ids.device)
         n_features = len(self.embeddings)
         n_new = n_features * NEW_VALUE_HASHES if self.new_values is not None else 0
         if feature_dropout > 0:
@@ -186,12 +186,31 @@ class CharCNN(nn.Module):
         self.embedding = nn.Embedding(n_rows, self.embed_width, padding_idx=0).to(self.window.weight.device)
 
     def forward(self, char_ids: torch.Tensor) -> torch.Tensor:
-        """char_ids: int64 (n_words, n_chars) -> float (n_words, width)."""
+        """char_ids: int64 (n_words, n_chars) -> float (n_words, width), computed once for each
+        distinct row (a batch repeats its frequent words many times)."""
+        distinct, inverse = unique_rows(char_ids)
+        return self._encode(distinct)[inverse]
+
+    def _encode(self, char_ids: torch.Tensor) -> torch.Tensor:
         chars = nn.functional.pad(self.embedding(char_ids), (0, 0, 1, 1))  # a zero row at each end
         windows = torch.cat([chars[:, :-2], chars[:, 1:-1], chars[:, 2:]], dim=2)
         # In place: a fresh (n_words, n_chars, width) tensor costs more in page faults than in work.
         hidden = self.window(windows).masked_fill_((char_ids == 0).unsqueeze(2), 0.0).relu_()
         return hidden.amax(dim=1)
+
+
+def unique_rows(ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The distinct rows of a 2D int64 tensor, and for each row the index of its distinct row.
+
+    On the CPU in NumPy, each row viewed as one opaque value: several times faster than
+    torch.unique(dim=0), which sorts column by column.
+    """
+    if ids.device.type != "cpu":
+        return torch.unique(ids, dim=0, return_inverse=True)
+    array = numpy.ascontiguousarray(ids.numpy())
+    rows = array.view(numpy.dtype((numpy.void, array.dtype.itemsize * array.shape[1]))).reshape(-1)
+    _, first, inverse = numpy.unique(rows, return_index=True, return_inverse=True)
+    return ids[torch.from_numpy(first)], torch.from_numpy(inverse.reshape(-1))
 
 
 def packing_order(lengths: torch.Tensor):
