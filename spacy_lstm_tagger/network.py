@@ -9,6 +9,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
+from .dropout import apply_dropout
+from .lstm_by_length import run_lstm_by_length
 from .util import NEW_VALUE_HASHES, NEW_VALUE_SCALE
 
 
@@ -129,21 +131,31 @@ class LSTMTaggerNet(nn.Module):
             if n_new:  # an unknown value has no new-value rows either
                 columns.append(ids[:, -n_new:].masked_fill(unknown.repeat_interleave(NEW_VALUE_HASHES, dim=1), 0))
             ids = torch.cat(columns, dim=1)
+        if torch.is_grad_enabled() and ids.device.type == "cpu":  # training on a CPU: see lstm_by_length.py
+            vectors = apply_dropout(self._embed(ids), dropout)
+            hidden = run_lstm_by_length(self.lstm, vectors, lengths.numpy(), dropout)
+            return self.output(apply_dropout(hidden, dropout))
         order, batch_sizes = packing_order(lengths)
         order = order.to(ids.device)
-        packed_ids = ids[order]
-        vectors = [table(packed_ids[:, i]) for i, table in enumerate(self.embeddings)]
-        if n_new and bool(packed_ids[:, -n_new:].any()):
-            added = self.new_values(packed_ids[:, -n_new:]).view(len(packed_ids), n_features, NEW_VALUE_HASHES, -1)
-            vectors = [torch.cat(vectors, dim=1) + NEW_VALUE_SCALE * added.sum(dim=2).flatten(1)]
-        if self.chars is not None:
-            vectors.append(self.chars(packed_ids[:, n_features : packed_ids.shape[1] - n_new]))
-        vectors = torch.cat(vectors, dim=1)
-        hidden = self._run_lstm(PackedSequence(_dropout(vectors, dropout), batch_sizes), dropout)
-        packed_logits = self.output(_dropout(hidden.data, dropout))
+        vectors = apply_dropout(self._embed(ids[order]), dropout)
+        hidden = self._run_lstm(PackedSequence(vectors, batch_sizes), dropout)
+        packed_logits = self.output(apply_dropout(hidden.data, dropout))
         logits = torch.empty_like(packed_logits)
         logits[order] = packed_logits
         return logits
+
+    def _embed(self, ids: torch.Tensor) -> torch.Tensor:
+        """Each token's input vector: its features' rows (plus their new-value rows), then the
+        character CNN's output."""
+        n_features = len(self.embeddings)
+        n_new = n_features * NEW_VALUE_HASHES if self.new_values is not None else 0
+        vectors = [table(ids[:, i]) for i, table in enumerate(self.embeddings)]
+        if n_new and bool(ids[:, -n_new:].any()):
+            added = self.new_values(ids[:, -n_new:]).view(len(ids), n_features, NEW_VALUE_HASHES, -1)
+            vectors = [torch.cat(vectors, dim=1) + NEW_VALUE_SCALE * added.sum(dim=2).flatten(1)]
+        if self.chars is not None:
+            vectors.append(self.chars(ids[:, n_features : ids.shape[1] - n_new]))
+        return torch.cat(vectors, dim=1)
 
     def _run_lstm(self, packed: PackedSequence, dropout: float) -> PackedSequence:
         """The LSTM over the packed vectors, with `dropout` between its layers.
@@ -161,10 +173,6 @@ class LSTMTaggerNet(nn.Module):
             return self.lstm(packed)[0]
         finally:
             self.lstm.dropout, self.lstm.training = 0.0, mode
-
-
-def _dropout(vectors: torch.Tensor, rate: float) -> torch.Tensor:
-    return nn.functional.dropout(vectors, rate, training=True) if rate > 0 else vectors
 
 
 class CharCNN(nn.Module):
