@@ -10,7 +10,7 @@ import spacy
 import torch
 from spacy.tokens import Doc
 
-from conftest import tutorial_examples
+from conftest import train_tutorial_tagger, tutorial_examples
 from spacy_lstm_tagger.quantize import quantize_pipeline
 from spacy_lstm_tagger.shim import AveragingPyTorchShim
 
@@ -136,3 +136,14 @@ def test_spacy_package_ships_the_int8_setting(saved, tmp_path):
     shipped = spacy.load(model)
     assert shipped.get_pipe("lstm_tagger").quantize
     numpy.testing.assert_array_equal(probabilities(shipped), probabilities(spacy.load(saved, config=INT8)))
+
+
+def test_int8_weights_follow_loaded_weights(saved, tmp_path):
+    other = train_tutorial_tagger(steps=10)  # same sizes, other weights
+    other.to_disk(tmp_path)
+    int8_nlp = spacy.load(saved, config=INT8)
+    before = probabilities(int8_nlp)  # makes the int8 copy of the first weights
+    int8_nlp.get_pipe("lstm_tagger").from_bytes(other.get_pipe("lstm_tagger").to_bytes())
+    after = probabilities(int8_nlp)
+    assert not numpy.array_equal(before, after)
+    numpy.testing.assert_array_equal(after, probabilities(spacy.load(tmp_path, config=INT8)))
