@@ -45,3 +45,20 @@ def train_tutorial_tagger(steps: int = 60, **model_overrides):
 @pytest.fixture(scope="session")
 def tutorial_nlp():
     return train_tutorial_tagger()
+
+
+@pytest.fixture(scope="session")
+def tutorial_model_path(tutorial_nlp, tmp_path_factory):
+    """The tutorial tagger saved as a pipeline directory, as commands load it."""
+    path = tmp_path_factory.mktemp("tutorial-model") / "model"
+    tutorial_nlp.to_disk(path)
+    return path
+
+
+def corpus_texts(count: int, seed: int = 0):
+    """`count` texts of 1 to 12 words, from the tutorial's words and some it never saw."""
+    import random
+
+    words = "The the dog ate apple Everybody read that book cat sat on a mat quickly".split()
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))) for _ in range(count)]
