@@ -157,8 +157,10 @@ def _tagged_batches(ray, files, tagger_settings: dict, workers: int, batch_size:
     context.execution_options.preserve_order = True
     try:
         rows = ray.data.read_datasource(
-            RecordSource(files, tagger_settings["max_chars"]), num_cpus=0, concurrency=READ_TASKS
+            RecordSource(files, tagger_settings["max_chars"]), num_cpus=0, concurrency=min(READ_TASKS, len(files))
         )
+        # Ray Data's actor pool starts a dead actor again and runs its batches again (its
+        # defaults: max_restarts and max_task_retries -1); tests/test_tag_corpus_faults.py checks it.
         tagged = rows.map_batches(
             TagRecords,
             fn_constructor_kwargs=tagger_settings,
@@ -167,8 +169,6 @@ def _tagged_batches(ray, files, tagger_settings: dict, workers: int, batch_size:
             compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=1,
             num_gpus=gpus_per_worker or None,
-            max_restarts=-1,  # an actor that dies is started again ...
-            max_task_retries=-1,  # ... and the batches it held are tagged again
         )
         for batch in tagged.iter_batches(batch_size=None, batch_format="pyarrow"):
             yield batch.to_pylist()
