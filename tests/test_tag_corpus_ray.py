@@ -1,6 +1,7 @@
 """tag_corpus on a local Ray instance (2 CPUs, loopback only): the three input formats, the tags of
 nlp.pipe, the errors files, the resume rule, Parquet output, and the command itself."""
 import json
+import os
 import subprocess
 import sys
 
@@ -13,6 +14,15 @@ from spacy_lstm_tagger.tag_corpus import TagCorpusError, tag_corpus  # noqa: E40
 from tag_corpus_helpers import TEXTS, check_every_record_once, read_output, start_local_ray, write_corpus  # noqa: E402
 
 pytestmark = [pytest.mark.ray, pytest.mark.slow]
+
+
+def test_more_workers_than_the_local_cores_is_refused(corpus, tutorial_model_path, tmp_path):
+    """Run first, before this module starts its Ray: the job starts a local instance itself."""
+    assert not ray.is_initialized()
+    workers = os.cpu_count() + 1
+    with pytest.raises(TagCorpusError, match=rf"--workers {workers} needs {workers} CPUs, and this machine's Ray has \d+"):
+        tag_corpus(str(tutorial_model_path), str(corpus[0]), str(tmp_path / "out"), workers=workers)
+    assert not ray.is_initialized()
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +123,7 @@ def test_the_command(corpus, tutorial_model_path, tmp_path):
                tmp_path / "out", "--workers", "2", "--batch-size", "50"]
     result = subprocess.run(list(map(str, command)), capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "files: 1 tagged, 0 finished before" in result.stdout
     assert "records: 300 tagged, 0 failed" in result.stdout
     assert "words/s" in result.stdout and "the first tagged batch after" in result.stdout
     records, _ = read_output(tmp_path / "out")

@@ -20,6 +20,7 @@ count, which the tagging workers fill."""
 class Summary:
     """What a run did. Times are in seconds from the start of the run."""
 
+    output_dir: str = ""
     files: int = 0
     finished_before: int = 0
     records: int = 0
@@ -36,7 +37,8 @@ class Summary:
 
     def __str__(self) -> str:
         lines = [
-            f"tag_corpus: {self.files:,} files tagged ({self.finished_before:,} finished before)",
+            f"tag_corpus: done, into {self.output_dir}",
+            f"  files: {self.files:,} tagged, {self.finished_before:,} finished before",
             f"  records: {self.records:,} tagged, {self.failed:,} failed"
             + (f" (the reasons in {', '.join(self.errors_files)})" if self.errors_files else ""),
             f"  tokens: {self.tokens:,} in {self.seconds:.1f} s: {self.words_per_second:,.0f} words/s",
@@ -97,7 +99,7 @@ def tag_corpus(
     settings = {"model": model, "probabilities": probabilities, "output_format": output_format, "max_chars": max_chars}
     out = OutputDir(output_dir, settings, output_names(files, output_format), resume)
     todo = [file for file in files if not out.finished(file.name)]
-    summary = Summary(files=len(todo), finished_before=len(files) - len(todo))
+    summary = Summary(str(out.path), files=len(todo), finished_before=len(files) - len(todo))
     if todo:
         started_ray = _connect(ray, address, workers)
         summary.ray_started = time.perf_counter() - start
