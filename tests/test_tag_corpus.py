@@ -35,6 +35,7 @@ def test_list_inputs_file_folder_and_glob(tmp_path):
         ("a.jsonl", "jsonl"), ("b.txt", "text"), ("sub/c.parquet", "parquet"), ("sub/d", "text")]
     assert [f.name for f in list_inputs(str(tmp_path / "**" / "*.parquet"))] == ["sub/c.parquet"]
     assert [f.name for f in list_inputs(str(tmp_path / "*.*"))] == ["a.jsonl", "b.txt"]
+    assert [f.name for f in list_inputs(str(tmp_path), exclude=str(tmp_path / "sub"))] == ["a.jsonl", "b.txt"]
     (single,) = list_inputs(str(tmp_path / "b.txt"), "jsonl")
     assert (single.name, single.format, single.path) == ("b.txt", "jsonl", str(tmp_path / "b.txt"))
     with pytest.raises(TagCorpusError, match="no file, folder or glob"):

@@ -30,13 +30,14 @@ class InputFile:
     format: str
 
 
-def list_inputs(spec: str, input_format: str = "auto") -> List[InputFile]:
+def list_inputs(spec: str, input_format: str = "auto", exclude: Optional[str] = None) -> List[InputFile]:
     """The files INPUT names, sorted by name.
 
     spec (str): A file; a folder (every file in it and below it, hidden ones aside); or a glob
         (`data/*.jsonl`, `data/**/*.txt`).
     input_format (str): "jsonl", "text", "parquet", or "auto": by suffix (.jsonl, .ndjson and .json
         are JSONL, .parquet is Parquet, anything else plain text).
+    exclude (Optional[str]): A folder whose files are left out (OUTPUT_DIR, if it is in INPUT).
     """
     if input_format != "auto" and input_format not in FORMATS:
         raise TagCorpusError(f"tag_corpus: unknown input format {input_format!r}; use auto or one of {FORMATS}")
@@ -55,6 +56,9 @@ def list_inputs(spec: str, input_format: str = "auto") -> List[InputFile]:
         root, paths = os.path.dirname(spec), [spec]
     else:
         raise TagCorpusError(f"tag_corpus: INPUT {spec} is no file, folder or glob that exists")
+    if exclude is not None:
+        excluded = os.path.realpath(exclude)
+        paths = [path for path in paths if os.path.commonpath([os.path.realpath(path), excluded]) != excluded]
     if not paths:
         raise TagCorpusError(f"tag_corpus: INPUT {spec} names no files")
     files = []

@@ -39,14 +39,20 @@ class Summary:
         lines = [
             f"tag_corpus: done, into {self.output_dir}",
             f"  files: {self.files:,} tagged, {self.finished_before:,} finished before",
-            f"  records: {self.records:,} tagged, {self.failed:,} failed"
-            + (f" (the reasons in {', '.join(self.errors_files)})" if self.errors_files else ""),
+            f"  records: {self.records:,} tagged, {self.failed:,} failed" + self._errors_note(),
             f"  tokens: {self.tokens:,} in {self.seconds:.1f} s: {self.words_per_second:,.0f} words/s",
         ]
         if self.files:
             lines.append(f"  start-up: Ray ready after {self.ray_started:.1f} s, "
                          f"the first tagged batch after {self.first_batch:.1f} s")
         return "\n".join(lines)
+
+    def _errors_note(self) -> str:
+        if not self.errors_files:
+            return ""
+        if len(self.errors_files) <= 3:
+            return f" (the reasons in {', '.join(self.errors_files)})"
+        return f" (the reasons in {len(self.errors_files):,} *.errors.jsonl files in {self.output_dir})"
 
 
 def import_ray():
@@ -94,7 +100,7 @@ def tag_corpus(
     ray = import_ray()
     start = time.perf_counter()
     _check_arguments(workers, batch_size, gpus_per_worker, output_format, max_chars)
-    files = list_inputs(input, input_format)
+    files = list_inputs(input, input_format, exclude=output_dir)
     model = str(Path(model).resolve()) if os.path.exists(model) else model
     settings = {"model": model, "probabilities": probabilities, "output_format": output_format, "max_chars": max_chars}
     out = OutputDir(output_dir, settings, output_names(files, output_format), resume)
