@@ -1,6 +1,7 @@
 """The tag_corpus job: Ray Data reads INPUT, a pool of actors tags it, and the driver writes
 OUTPUT_DIR in input order, file by file."""
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -14,6 +15,10 @@ INSTALL_HINT = 'pip install "spacy-lstm-tagger[ray]"'
 READ_TASKS = 2
 """Input files read at once. Reading is light beside tagging, so read tasks take no CPU of Ray's
 count, which the tagging workers fill."""
+BLOCK_BYTES = 256 * 1024
+"""About how much input goes into a block, the unit of work of an actor (and what Ray runs again
+after a fault): some 40,000 tokens of text, a second or two on one thread. Ray Data would
+otherwise make blocks of 1 MiB or more, whose output comes back only when all of it is tagged."""
 
 
 @dataclass
@@ -164,8 +169,12 @@ def _tagged_batches(ray, files, tagger_settings: dict, workers: int, batch_size:
     preserve_order = context.execution_options.preserve_order
     context.execution_options.preserve_order = True
     try:
+        blocks = max(len(files), math.ceil(sum(os.path.getsize(file.path) for file in files) / BLOCK_BYTES))
         rows = ray.data.read_datasource(
-            RecordSource(files, tagger_settings["max_chars"]), num_cpus=0, concurrency=min(READ_TASKS, len(files))
+            RecordSource(files, tagger_settings["max_chars"]),
+            num_cpus=0,
+            concurrency=min(READ_TASKS, len(files)),
+            override_num_blocks=blocks,
         )
         # Ray Data's actor pool starts a dead actor again and runs its batches again (its
         # defaults: max_restarts and max_task_retries -1); tests/test_tag_corpus_faults.py checks it.
