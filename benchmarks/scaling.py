@@ -89,6 +89,27 @@ class Watched:
         return max((rss for pid, (rss, line) in self.peaks.items() if where(pid, line)), default=0.0)
 
 
+def busy_processes(seconds: float = 2.0) -> List[str]:
+    """The other processes using more than a quarter of a core, over `seconds`: the machine's
+    load from others, for the record."""
+    processes = list(psutil.process_iter(["cmdline"]))
+    for process in processes:
+        try:
+            process.cpu_percent()
+        except psutil.NoSuchProcess:
+            pass
+    time.sleep(seconds)
+    busy = []
+    for process in processes:
+        try:
+            share = process.cpu_percent()
+        except psutil.NoSuchProcess:
+            continue
+        if share > 25 and process.pid != os.getpid():
+            busy.append(f"{share:.0f}% {' '.join(process.info['cmdline'] or [])[:100]}")
+    return busy
+
+
 def run_pipe(model: str, data: Path) -> Dict:
     run = Watched([sys.executable, "-c", PIPE, model, str(data)])
     result = json.loads(run.stdout.strip().splitlines()[-1])
@@ -126,7 +147,7 @@ def main() -> None:
         data, tiny = scratch / "corpus.jsonl", scratch / "one.jsonl"
         records = make_input(data, args.records)
         make_input(tiny, 1)
-        results = {"machine": machine(), "records": records, "rows": []}
+        results = {"machine": machine(), "records": records, "rows": [], "busy_before": busy_processes()}
         pipe = run_pipe(args.model, data)
         tokens = pipe["tokens"]
         results["tokens"] = tokens
@@ -158,6 +179,7 @@ def main() -> None:
                 row["main_mb"] = run.peak(lambda pid, line: pid == run.main)
             rows.append(row)
     results["rows"] = rows
+    results["busy_after"] = busy_processes()
     (args.output / "scaling.json").write_text(json.dumps(results, indent=2) + "\n")
     table = markdown_table(
         ["command", "processes / workers", "words/s, end to end", "words/s after start-up", "start-up (s)",
@@ -170,7 +192,10 @@ def main() -> None:
     where = results["machine"]
     report = (f"{records:,} records of corpus/train.spacy, {tokens:,} tokens (spaCy's tokenizer); "
               f"{where['cpu_count']} CPUs ({where['cpu']}), GPU: {where['gpu'] or 'none'}, spaCy {where['spacy']}, "
-              f"torch {where['torch']}, {where['date']}.\n`{where['command']}`\n\n{table}\n")
+              f"torch {where['torch']}, {where['date']}.\n`{where['command']}`\n\n{table}\n\n"
+              "Other processes busy before the runs (share of one core):\n\n"
+              + "".join(f"- {line}\n" for line in results["busy_before"] or ["none"])
+              + "\nand after them:\n\n" + "".join(f"- {line}\n" for line in results["busy_after"] or ["none"]))
     (args.output / "scaling.md").write_text(report)
     print(report)
 
