@@ -45,3 +45,37 @@ def train_tutorial_tagger(steps: int = 60, **model_overrides):
 @pytest.fixture(scope="session")
 def tutorial_nlp():
     return train_tutorial_tagger()
+
+
+@pytest.fixture(scope="session")
+def tutorial_model_path(tutorial_nlp, tmp_path_factory):
+    """The tutorial tagger saved as a pipeline directory, as commands load it."""
+    path = tmp_path_factory.mktemp("tutorial-model") / "model"
+    tutorial_nlp.to_disk(path)
+    return path
+
+
+def corpus_texts(count: int, seed: int = 0):
+    """`count` texts of 1 to 12 words, from the tutorial's words and some it never saw."""
+    import random
+
+    words = "The the dog ate apple Everybody read that book cat sat on a mat quickly".split()
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(words) for _ in range(rng.randint(1, 12))) for _ in range(count)]
+
+
+def assert_wheel_says_what_it_is(wheel) -> None:
+    """A packaged pipeline's wheel has the licence, description and sources of corpus/meta.json,
+    in its package metadata and in the meta.json it installs."""
+    import json
+    import zipfile
+
+    expected = json.loads((ROOT / "corpus" / "meta.json").read_text())
+    with zipfile.ZipFile(wheel) as files:
+        names = files.namelist()
+        metadata = files.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+        metas = [json.loads(files.read(n)) for n in names if n.endswith("/meta.json")]
+    assert "License: CC BY-SA 4.0" in metadata.splitlines()
+    assert f"Summary: {expected['description']}" in metadata.splitlines()
+    assert "https://github.com/UniversalDependencies/UD_English-EWT" in metadata  # the README's sources
+    assert metas and all(meta["license"] == "CC BY-SA 4.0" and meta["sources"] == expected["sources"] for meta in metas)

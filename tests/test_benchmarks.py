@@ -163,3 +163,20 @@ def test_continued_quick(tmp_path):
         phase1, phase2 = eval_accuracies(log, f"{system}-phase1"), eval_accuracies(log, f"{system}-phase2")
         assert abs(phase2[0] - phase1[-1]) < abs(phase2[0] - phase1[0])
     assert "| spacy_cnn | gain |" in (tmp_path / "continued.md").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.ray
+def test_scaling_quick(tutorial_model_path, tmp_path):
+    """Every row measured: the same tokens for all, a words/s and a peak RSS for each worker."""
+    pytest.importorskip("ray", reason="tag_corpus needs the ray extra: pip install -e '.[ray]'")
+    log = run_benchmark("scaling.py", tmp_path, "--model", tutorial_model_path, "--records", "100")
+    result = json.loads((tmp_path / "scaling.json").read_text())
+    rows = {row["command"].split(" (")[0]: row for row in result["rows"]}
+    assert list(rows) == ["nlp.pipe", "spacy apply --n-process 1 --batch-size 1", "spacy apply --n-process 1 --batch-size 256",
+                          "spacy apply --n-process 2 --batch-size 256", "tag_corpus --workers 1 --batch-size 256",
+                          "tag_corpus --workers 2 --batch-size 256"]
+    assert result["records"] == 100 and result["tokens"] > 1000
+    assert all(row["tokens"] == result["tokens"] and row["wall"] > 0 and row["worker_mb"] > 50 for row in rows.values())
+    assert rows["tag_corpus --workers 2 --batch-size 256"]["summary"]["records"] == 100
+    assert "| tag_corpus --workers 2 --batch-size 256 | 2 |" in log

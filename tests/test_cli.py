@@ -1,5 +1,6 @@
 """The real `spacy train`, `spacy evaluate` and `spacy package` CLIs, on every shipped config."""
 import json
+import shutil
 import subprocess
 import sys
 import venv
@@ -10,7 +11,7 @@ import spacy
 from spacy.tokens import Doc, DocBin
 from spacy.util import load_config
 
-from conftest import ROOT
+from conftest import ROOT, assert_wheel_says_what_it_is
 
 CONFIGS = sorted((ROOT / "configs").glob("*.cfg"))
 DEV_SAMPLE = ["--corpora.train.limit", "200", "--corpora.dev.limit", "50"]
@@ -68,17 +69,23 @@ def test_config_trains_evaluates_and_tags(trained, config):
 
 @pytest.mark.slow
 def test_package_installs_and_tags_in_a_fresh_environment(trained, tmp_path):
-    """spacy package -> wheel naming spacy-lstm-tagger; installed with the plugin, it tags."""
+    """The main job's meta step, then spacy package -> wheel naming spacy-lstm-tagger and saying
+    its licence, description and sources; installed with the plugin, it tags."""
     packages = tmp_path / "packages"
     packages.mkdir()
+    model = tmp_path / "model-best"
+    shutil.copytree(trained["tutorial"] / "model-best", model)
+    run("-m", "spacy_lstm_tagger.meta", ROOT / "corpus" / "meta.json", model)
+    assert json.loads((model / "meta.json").read_text())["lang"] == "en"  # its own keys kept
     run(
-        "-m", "spacy", "package", trained["tutorial"] / "model-best", packages,
+        "-m", "spacy", "package", model, packages,
         "--name", "lstm_test", "--version", "0.0.1", "--build", "wheel",
     )
     (model_wheel,) = packages.glob("*/dist/*.whl")
     requirements = run("-c", f"import zipfile; z = zipfile.ZipFile({str(model_wheel)!r}); "
                        "print([z.read(n).decode() for n in z.namelist() if n.endswith('METADATA')][0])")
     assert "Requires-Dist: spacy-lstm-tagger" in requirements
+    assert_wheel_says_what_it_is(model_wheel)
 
     run("-m", "build", "--wheel", "--outdir", tmp_path / "plugin", ROOT)
     (plugin_wheel,) = (tmp_path / "plugin").glob("*.whl")
