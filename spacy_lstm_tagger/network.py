@@ -2,7 +2,7 @@
 sentences -> linear."""
 import os
 import warnings
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy
 import torch
@@ -50,6 +50,8 @@ class LSTMTaggerNet(nn.Module):
         such table).
     zero_output (bool): Start the output layer at zero, so that every tag starts equally
         likely, as spaCy's Softmax_v2 does.
+    static_vectors (bool): Add a learned linear projection of each token's static vector
+        (given to `forward`) to its embeddings; `resize_static_vectors` sets the vectors' width.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class LSTMTaggerNet(nn.Module):
         char_width: int = 0,
         new_value_rows: int = 0,
         zero_output: bool = False,
+        static_vectors: bool = False,
     ):
         super().__init__()
         self.embed_width = embed_width
@@ -79,6 +82,8 @@ class LSTMTaggerNet(nn.Module):
         with warnings.catch_warnings():  # no labels yet: torch warns about initializing 0 rows
             warnings.simplefilter("ignore", UserWarning)
             self.output = nn.Linear(self.output_width, 0)
+        input_width = n_features * embed_width + char_width
+        self.static_vectors = nn.Linear(1, input_width, bias=False) if static_vectors else None
 
     @property
     def n_labels(self) -> int:
@@ -106,8 +111,18 @@ class LSTMTaggerNet(nn.Module):
             nn.init.zeros_(self.output.weight)
             nn.init.zeros_(self.output.bias)
 
+    def resize_static_vectors(self, width: int) -> None:
+        """Give the static vectors' projection the vectors' width, on its device."""
+        device = self.static_vectors.weight.device
+        self.static_vectors = nn.Linear(width, self.static_vectors.out_features, bias=False).to(device)
+
     def forward(
-        self, ids: torch.Tensor, lengths: torch.Tensor, dropout: float = 0.0, feature_dropout: float = 0.0
+        self,
+        ids: torch.Tensor,
+        lengths: torch.Tensor,
+        dropout: float = 0.0,
+        feature_dropout: float = 0.0,
+        static: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
         """Score the tags of a batch of sentences laid end to end.
 
@@ -117,6 +132,8 @@ class LSTMTaggerNet(nn.Module):
         dropout (float): Dropout rate on the embeddings, between LSTM layers and before
             the output layer (0 when tagging).
         feature_dropout (float): Chance of replacing each feature with the unknown one.
+        static (Optional[torch.Tensor]): float (n_tokens, width), each token's static vector,
+            in the order of `ids`, if the network has a projection for them.
         RETURNS (torch.Tensor): Logits (n_tokens, n_labels), in the order of `ids`.
         """
         if ids.shape[0] == 0:
@@ -139,6 +156,8 @@ class LSTMTaggerNet(nn.Module):
         if self.chars is not None:
             vectors.append(self.chars(packed_ids[:, n_features : packed_ids.shape[1] - n_new]))
         vectors = torch.cat(vectors, dim=1)
+        if static is not None:
+            vectors = vectors + self.static_vectors(static[order].to(vectors.dtype))
         hidden = self._run_lstm(PackedSequence(_dropout(vectors, dropout), batch_sizes), dropout)
         packed_logits = self.output(_dropout(hidden.data, dropout))
         logits = torch.empty_like(packed_logits)
