@@ -1,11 +1,13 @@
 """include_static_vectors: each token's row of the vocab's vectors, from a table that
 `spacy init vectors` builds here, reaches the network (plain and floret tables)."""
+import json
 import subprocess
 import sys
 
 import numpy
 import pytest
 import spacy
+import torch
 from spacy.tokens import Doc
 from spacy.training import Example
 from spacy.util import fix_random_seed
@@ -176,3 +178,28 @@ def test_long_docs_take_their_vectors_window_by_window(trained):
     assert (windowed.argmax(axis=1) == whole.argmax(axis=1)).mean() == pytest.approx(1.0)
     without_vectors, _ = model.get_ref("network")((ids, lengths), False)
     assert not numpy.allclose(without_vectors, whole, atol=1e-3)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_trains_and_tags_with_vectors_as_the_cpu_does(trained, word_vectors, tmp_path):
+    """On a GPU the vectors' rows reach the network on its device: it tags as the CPU does
+    (a long Doc included), and training there runs and tags the unseen words by their vectors."""
+    pytest.importorskip("cupy")
+    trained.to_disk(tmp_path / "model")
+    word_vectors.to_disk(tmp_path / "vectors")
+    words = [["blick", "wug", "dog", "zzz"], (NOUNS + VERBS + ["blick", "wug"]) * 70]
+    code = (
+        "import json, sys, spacy; from spacy.tokens import Doc; spacy.require_gpu(); "
+        "sys.path.insert(0, 'tests'); import test_static_vectors as t; from spacy.vectors import Vectors; "
+        "nlp = spacy.load(sys.argv[1]); words = json.loads(sys.argv[2]); "
+        "tags = [[tok.tag_ for tok in nlp(Doc(nlp.vocab, words=w))] for w in words]; "
+        "gpu_trained = t.train_with(Vectors().from_disk(sys.argv[3])); "
+        "print(json.dumps([tags, [t.tag(gpu_trained, w) for w in ['blick', 'wug']]]))"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "model"), json.dumps(words), str(tmp_path / "vectors")],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    gpu_tags, gpu_trained_tags = json.loads(result.stdout)
+    assert gpu_tags == [[t.tag_ for t in trained(Doc(trained.vocab, words=w))] for w in words]
+    assert gpu_trained_tags == ["NN", "VB"]
