@@ -11,8 +11,8 @@ from thinc.types import Floats2d
 
 from .features import FeatureIds, doc_features, n_features, table_sizes
 from .network import LSTMTaggerNet
-from .static_vectors import token_vectors, vectors_width
 from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
+from .static_vectors import token_vectors, vectors_width
 from .util import INITIALIZE_WITH_ALL_DOCS, split_per_doc
 from .windows import plan_windows
 
