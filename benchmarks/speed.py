@@ -8,6 +8,9 @@ Every measurement runs in a fresh process with its thread setting; figures are m
 """
 import argparse
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
@@ -56,6 +59,20 @@ def models(args) -> dict:
     return {system: Path(path).resolve() for system, path in given.items()}
 
 
+def measure_int8(model: Path, args, reference) -> dict:
+    """Accuracy, size and CPU tagging speed of our pipeline with quantize = true, written by
+    `python -m spacy_lstm_tagger.quantize`."""
+    int8_model = args.output / "lstm_tagger_int8"
+    shutil.rmtree(int8_model, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "spacy_lstm_tagger.quantize", str(model), str(int8_model)],
+                   check=True, capture_output=True)
+    result = {**evaluate(int8_model, reference), "size_mb": model_size_mb(int8_model)}
+    for threads in args.threads:
+        print(f"  int8 tagging at {_threads(threads)}", flush=True)
+        result[f"tag_{threads}"] = measure("tag_speed", threads, model=str(int8_model), repeats=args.repeats)
+    return result
+
+
 def measure_system(model: Path, args, reference) -> dict:
     """All measurements of one pipeline, each in its own process."""
     result = {"model": str(model), **evaluate(model, reference), "size_mb": model_size_mb(model)}
@@ -73,6 +90,8 @@ def measure_system(model: Path, args, reference) -> dict:
     result["stream"] = measure("stream_memory", 1, model=str(model), tokens=args.stream_tokens)
     result["long_doc"] = measure("long_doc", 1, model=str(model), sizes=args.long_docs,
                                  repeats=max(1, args.repeats // 2))
+    if model == args.models[OURS]:
+        result["int8"] = measure_int8(model, args, reference)
     return result
 
 
@@ -97,6 +116,13 @@ def table_rows(results: dict, args) -> list:
     rows = [("dev tag acc (%)", lambda r: r["tag_acc"])]
     for t in args.threads:
         rows.append((f"CPU tagging words/s, {_threads(t)}", lambda r, t=t: r[f"tag_{t}"]["median"]))
+    for t in args.threads:
+        rows.append((f"CPU tagging words/s, {_threads(t)}, ours int8", lambda r, t=t: r.get("int8", r)[f"tag_{t}"]["median"]))
+    rows += [
+        ("dev tag acc (%), ours int8", lambda r: r.get("int8", r)["tag_acc"]),
+        ("dev tag acc change, int8 - float (points)", lambda r: r["int8"]["tag_acc"] - r["tag_acc"]),
+        ("model size on disk (MB), ours int8", lambda r: r.get("int8", r)["size_mb"]),
+    ]
     for t in args.threads:
         rows.append((f"CPU training words/s, {_threads(t)}", lambda r, t=t: r[f"train_{t}"]["median"]))
     rows += [
@@ -165,13 +191,14 @@ def main():
     args.output.mkdir(parents=True, exist_ok=True)
     reference = dev_reference()
     results = {}
-    for system, model in models(args).items():
+    args.models = models(args)
+    for system, model in args.models.items():
         print(f"Measuring {system}: {model}", flush=True)
         results[system] = measure_system(model, args, reference)
     info = machine()
     table = table_rows(results, args)
     text = render(table, results, info, args)
-    settings = {k: v for k, v in vars(args).items() if k not in ("ours", "spacy", "output")}
+    settings = {k: v for k, v in vars(args).items() if k not in ("ours", "spacy", "output", "models")}
     output = {"machine": info, "systems": {s: SYSTEMS[s] for s in results}, "settings": settings,
               "table": table, "results": results}
     (args.output / "speed.json").write_text(json.dumps(output, indent=2))

@@ -52,6 +52,7 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
         "label_smoothing": 0.0,
         "store_probabilities": False,
         "top_k": 3,
+        "quantize": False,
     },
     default_score_weights={"tag_acc": 1.0},
 )
@@ -65,6 +66,7 @@ def make_lstm_tagger(
     label_smoothing: float,
     store_probabilities: bool,
     top_k: int,
+    quantize: bool,
 ) -> "LSTMTagger":
     """Create an LSTMTagger, which sets `token.tag_` from an LSTM over each Doc."""
     return LSTMTagger(
@@ -77,6 +79,7 @@ def make_lstm_tagger(
         label_smoothing=label_smoothing,
         store_probabilities=store_probabilities,
         top_k=top_k,
+        quantize=quantize,
     )
 
 
@@ -93,19 +96,27 @@ class LSTMTagger(Tagger):
         *,
         store_probabilities: bool = False,
         top_k: int = 3,
+        quantize: bool = False,
         **tagger_settings,
     ) -> None:
         """Create the component and register `token._.tag_prob` and `token._.tag_alternatives`.
 
         store_probabilities (bool): Set those two attributes on the tokens the component tags.
         top_k (int): How many (tag, probability) pairs `token._.tag_alternatives` keeps.
+        quantize (bool): Tag with int8 weights in the LSTM and output layer (CPU only; about
+            twice as fast). The saved weights stay float, and the component cannot train.
         tagger_settings: overwrite, scorer, neg_prefix, label_smoothing, as for spaCy's Tagger.
         """
         if not isinstance(top_k, int) or top_k < 1:
             raise ValueError(f"lstm_tagger: top_k must be a positive integer, got {top_k!r}")
+        if not isinstance(quantize, bool):
+            raise ValueError(f"lstm_tagger: quantize must be true or false, got {quantize!r}")
         super().__init__(vocab, model, name, **tagger_settings)
         self.store_probabilities = store_probabilities
         self.top_k = top_k
+        self.quantize = quantize
+        if quantize:
+            self._network_shim().use_int8(True)
         self._labels_as_hashes = None
         for attr in ("tag_prob", "tag_alternatives"):
             if not Token.has_extension(attr):
@@ -120,6 +131,11 @@ class LSTMTagger(Tagger):
         losses = {} if losses is None else losses
         losses.setdefault(self.name, 0.0)
         validate_examples(examples, "LSTMTagger.update")
+        if self.quantize:
+            raise ValueError(
+                f"{self.name}: quantize = true is for tagging, with int8 weights that cannot learn; "
+                f"train with quantize = false (the saved weights are the float ones)"
+            )
         if not any(len(eg.predicted) for eg in examples):
             return losses
         set_dropout_rate(self.model, drop)
@@ -218,6 +234,18 @@ class LSTMTagger(Tagger):
                 doc_tags = numpy.where(existing == 0, doc_tags, existing)
             doc.from_array([TAG], doc_tags)
 
+    def _network_shim(self):
+        """The shim of an LSTMTagger architecture's network, which can tag with int8 weights."""
+        from .shim import AveragingPyTorchShim  # not at import time
+
+        shims = self.model.get_ref("network").shims if self.model.has_ref("network") else []
+        if not shims or not isinstance(shims[0], AveragingPyTorchShim):
+            raise ValueError(
+                f"{self.name}: quantize = true needs a spacy_lstm_tagger.LSTMTagger model, "
+                f"not {self.model.name!r}"
+            )
+        return shims[0]
+
     def _label_hashes(self):
         """The labels' hashes, rebuilt when the labels change."""
         from .labels import LabelHashes  # not at import time
@@ -252,6 +280,8 @@ class LSTMTagger(Tagger):
             raise no_tags_error(nlp, corpus)
         docs = corpus.docs if self.model.attrs.get(INITIALIZE_WITH_ALL_DOCS) else corpus.docs[:SAMPLE_SIZE]
         self.model.initialize(X=docs, Y=[self._gold_rows(example) for example in corpus.sample])
+        if self.quantize:
+            self._network_shim().use_int8(True)  # int8 weights made again from the new network
 
     def _gold_rows(self, example: Example):
         """One-hot rows (n_tokens, n_labels) of an example's gold tags, as Tagger's sample has them."""

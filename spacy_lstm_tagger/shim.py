@@ -22,9 +22,31 @@ class AveragingPyTorchShim(PyTorchShim):
     the module's train/eval mode alone.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.int8 = False
+        self._int8_network = None
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_int8_network": None}  # made again after unpickling
+
     @property
     def module(self) -> torch.nn.Module:
         return self._model
+
+    def use_int8(self, enabled: bool) -> None:
+        """Tag with int8 weights in the LSTM and output layer (CPU only), or with the float ones.
+
+        The int8 copy is made at the next prediction, and again after the weights change; the
+        float network stays as it is, so saving keeps the float weights.
+        """
+        if enabled and self.device.type != "cpu":
+            raise ValueError(
+                f"lstm_tagger: quantize = true makes int8 weights for tagging on a CPU, but this "
+                f"pipeline runs on {self.device}; set quantize = false on a GPU (mixed_precision = "
+                f"true is the GPU's faster option)"
+            )
+        self.int8, self._int8_network = enabled, None
 
     def predict(self, inputs):
         """The network's output, without gradients.
@@ -33,9 +55,16 @@ class AveragingPyTorchShim(PyTorchShim):
         each call, so one thread's forward pass could run in the mode another thread set.
         The network takes its dropout rates as arguments instead, so its mode is left alone.
         """
+        network = self._model
+        if self.int8:
+            if self._int8_network is None:
+                from .quantization import int8_copy  # torch.ao only when asked for
+
+                self._int8_network = int8_copy(self._model)
+            network = self._int8_network
         with torch.no_grad():
             with torch.autocast(device_type="cuda", enabled=self._mixed_precision):
-                return self._model(*inputs.args, **inputs.kwargs)
+                return network(*inputs.args, **inputs.kwargs)
 
     def finish_update(self, optimizer) -> None:
         for name, parameter in self._model.named_parameters():
@@ -49,6 +78,11 @@ class AveragingPyTorchShim(PyTorchShim):
                         parameter.copy_(updated)
             parameter.grad.zero_()
         self._grad_scaler.update()
+        self._int8_network = None  # made again from the new weights
+
+    def from_bytes(self, bytes_data):
+        self._int8_network = None  # made again from the loaded weights
+        return super().from_bytes(bytes_data)
 
     @contextlib.contextmanager
     def use_params(self, params):

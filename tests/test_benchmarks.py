@@ -103,6 +103,12 @@ def test_speed_quick(tmp_path):
         assert row["ratio"] == pytest.approx(row["lstm_tagger"] / row["spacy_cnn"])
     for metric in ["dev tag acc (%)", "one 20,000-token Doc: tag acc (%)"]:
         assert table[metric]["lstm_tagger"] > majority_tag_share() and table[metric]["spacy_cnn"] > majority_tag_share()
+    int8 = result["results"]["lstm_tagger"]["int8"]
+    assert table["CPU tagging words/s, 1 thread, ours int8"]["lstm_tagger"] == int8["tag_1"]["median"] > 0
+    assert table["CPU tagging words/s, 1 thread, ours int8"]["spacy_cnn"] == table["CPU tagging words/s, 1 thread"]["spacy_cnn"]
+    assert int8["tag_acc"] > majority_tag_share()
+    change = table["dev tag acc change, int8 - float (points)"]["lstm_tagger"]
+    assert change == pytest.approx(int8["tag_acc"] - table["dev tag acc (%)"]["lstm_tagger"])
     for system in ("lstm_tagger", "spacy_cnn"):
         stream = result["results"][system]["stream"]
         assert stream["tokens"] >= 50_000 and stream["peak_mb"] > 0 and stream["end_mb"] > 0
