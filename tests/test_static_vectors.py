@@ -112,6 +112,12 @@ def test_vectors_are_frozen_and_saved_with_the_pipeline(trained, word_vectors, t
     )
 
 
+def test_int8_tagging_keeps_the_vectors(trained, tmp_path):
+    trained.to_disk(tmp_path / "model")
+    int8 = spacy.load(tmp_path / "model", config={"components": {"lstm_tagger": {"quantize": True}}})
+    assert [tag(int8, word) for word in ["blick", "wug"] + NOUNS + VERBS] == ["NN", "VB"] + ["NN"] * 8 + ["VB"] * 8
+
+
 def test_rows_are_spacys_and_zero_for_words_without_one(word_vectors):
     nlp = spacy.blank("en")
     nlp.vocab.vectors = word_vectors
