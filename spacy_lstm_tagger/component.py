@@ -167,7 +167,7 @@ class LSTMTagger(Tagger):
     def predict(self, docs: List[Doc]) -> List[numpy.ndarray]:
         """The model's tag probabilities, (n_tokens, n_tags) per Doc, as NumPy arrays; rescaled
         by the temperature fitted on dev data (`cfg["temperature"]`, see calibrate.py), if the
-        component has one, which never changes a token's best tag.
+        component has one: then float64, so that no token's best tag changes.
         """
         probabilities, lengths = self._probabilities(docs)
         temperature = self.cfg.get(TEMPERATURE)
