@@ -18,6 +18,7 @@ from thinc.api import Config, Model, set_dropout_rate
 
 from .corpus import SAMPLE_SIZE, no_tags_error, read_corpus
 from .loading import all_or_nothing, check_saved_files, write_checksum
+from .temperature import TEMPERATURE, apply_temperature
 from .util import INITIALIZE_WITH_ALL_DOCS, split_per_doc
 
 DEFAULT_MODEL_CONFIG = """
@@ -164,16 +165,32 @@ class LSTMTagger(Tagger):
         return loss, d_scores
 
     def predict(self, docs: List[Doc]) -> List[numpy.ndarray]:
-        """The model's tag probabilities, (n_tokens, n_tags) per Doc, as NumPy arrays.
+        """The model's tag probabilities, (n_tokens, n_tags) per Doc, as NumPy arrays; rescaled
+        by the temperature fitted on dev data (`cfg["temperature"]`, see calibrate.py), if the
+        component has one: then float64, so that no token's best tag changes.
+        """
+        probabilities, lengths = self._probabilities(docs)
+        temperature = self.cfg.get(TEMPERATURE)
+        if temperature is not None:
+            probabilities = apply_temperature(probabilities, temperature)
+        return split_per_doc(probabilities, lengths)
+
+    def predict_uncalibrated(self, docs: List[Doc]) -> List[numpy.ndarray]:
+        """The model's tag probabilities per Doc, with no temperature: what a fit starts from."""
+        return split_per_doc(*self._probabilities(docs))
+
+    def _probabilities(self, docs: List[Doc]) -> Tuple[numpy.ndarray, List[int]]:
+        """The model's probabilities for the Docs laid end to end, and each Doc's length.
 
         The whole batch takes one copy to the CPU, not one per Doc (on a GPU, a copy per Doc
         costs more than the network).
         """
-        if not any(len(doc) for doc in docs):
-            return [numpy.zeros((len(doc), len(self.labels)), dtype="f") for doc in docs]
+        lengths = [len(doc) for doc in docs]
+        if not any(lengths):
+            return numpy.zeros((0, len(self.labels)), dtype="f"), lengths
         scores = self.model.predict(docs)
         flat = scores[0] if len(scores) == 1 else self.model.ops.xp.concatenate(scores)
-        return split_per_doc(self.model.ops.to_numpy(flat), [len(doc_scores) for doc_scores in scores])
+        return self.model.ops.to_numpy(flat), [len(doc_scores) for doc_scores in scores]
 
     def set_annotations(self, docs: List[Doc], scores: List[numpy.ndarray]) -> None:
         """Set each token's best tag; with store_probabilities, also its probability and alternatives.

@@ -12,8 +12,12 @@ from thinc.types import Floats2d
 from .features import FeatureIds, doc_features, n_features, table_sizes
 from .network import LSTMTaggerNet
 from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
+from .static_vectors import token_vectors, vectors_width
 from .util import INITIALIZE_WITH_ALL_DOCS, split_per_doc
 from .windows import plan_windows
+
+STATIC_VECTORS = "include_static_vectors"
+"""An attr of the node that wraps the network: True if it takes each token's static vector."""
 
 
 @registry.architectures("spacy_lstm_tagger.LSTMTagger.v2")
@@ -31,6 +35,7 @@ def build_lstm_tagger_v2(
     char_width: int = 0,
     char_length: int = 16,
     new_value_rows: int = 16384,
+    include_static_vectors: bool = False,
     nO: Optional[int] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
     """Build a tagger: feature embeddings -> (Bi)LSTM -> linear -> softmax.
@@ -56,6 +61,9 @@ def build_lstm_tagger_v2(
     char_length (int): Characters the CNN reads per word: the first and last half of them
         if the word is longer.
     new_value_rows (int): Rows of the hashed table for values first seen after `initialize`.
+    include_static_vectors (bool): Add each token's row of the vocab's vectors (`[initialize]
+        vectors`; a plain table or floret), frozen, through a learned linear projection, to its
+        embeddings, as spaCy's StaticVectors does. `initialize` fails if the vocab has none.
     nO (Optional[int]): Number of tags; taken from the labels at initialize if unset.
     RETURNS (Model[List[Doc], List[Floats2d]]): One (n_tokens, n_tags) probability array per Doc.
     """
@@ -64,7 +72,8 @@ def build_lstm_tagger_v2(
     return _build(
         _features(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, new_value_rows),
         dict(embed_width=embed_width, hidden_width=hidden_width, depth=depth, bidirectional=bidirectional,
-             char_width=char_width, new_value_rows=new_value_rows, zero_output=True),
+             char_width=char_width, new_value_rows=new_value_rows, zero_output=True,
+             static_vectors=bool(include_static_vectors)),
         {"dropout_rate": 0.0, "feature_dropout": _rate("feature_dropout", feature_dropout)},
         mixed_precision,
         nO,
@@ -125,10 +134,12 @@ def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: b
     the node that wraps the network, where `_dropout_rates` reads them."""
     _check_sizes(**{name: sizes[name] for name in ("embed_width", "hidden_width", "depth")})
     network = LSTMTaggerNet(n_features(features), **sizes)
+    static_attrs = {STATIC_VECTORS: True} if sizes.get("static_vectors") else {}
     wrapped = Model(
         "lstm_network",
         pytorch_forward,
-        attrs={"convert_inputs": _ids_to_torch, "convert_outputs": _logits_from_torch, **dropout_attrs},
+        attrs={"convert_inputs": _ids_to_torch, "convert_outputs": _logits_from_torch, **dropout_attrs,
+               **static_attrs},
         shims=[
             AveragingPyTorchShim(
                 network,
@@ -166,6 +177,10 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]
         raise ValueError("lstm_tagger: the number of tags is unknown; initialize with labels")
     network = model.get_ref("network").shims[0].module
     network.resize(table_sizes(features), model.get_dim("nO"))
+    if model.get_ref("network").attrs.get(STATIC_VECTORS):
+        if not X:
+            raise ValueError("lstm_tagger: include_static_vectors = true needs the training Docs at initialize")
+        network.resize_static_vectors(vectors_width(X[0].vocab))
 
 
 def forward(model: Model, docs: List[Doc], is_train: bool):
@@ -173,7 +188,7 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
         logits, lengths = predict_logits(model, docs)
         return split_per_doc(model.ops.softmax(logits), lengths), _no_backprop
     (ids, lengths), _ = model.get_ref("features")(docs, is_train)
-    logits, backprop_network = model.get_ref("network")((ids, lengths), is_train)
+    logits, backprop_network = model.get_ref("network")((ids, lengths, *_static(model, docs)), is_train)
     probabilities = model.ops.softmax(logits)
 
     def backprop(d_probabilities: List[Floats2d]) -> List[Doc]:
@@ -191,12 +206,21 @@ def predict_logits(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarr
     in overlapping windows (see windows.py), so that memory stays bounded."""
     (ids, lengths), _ = model.get_ref("features")(docs, False)
     network = model.get_ref("network")
+    static = _static(model, docs)
     plan = plan_windows(lengths)
     if plan is None:
-        logits, _ = network((ids, lengths), False)
+        logits, _ = network((ids, lengths, *static), False)
         return logits, lengths
-    pieces = [network((ids[index], window_lengths), False)[0] for index, window_lengths in plan.groups()]
+    pieces = [network((ids[index], window_lengths, *[rows[model.ops.asarray(index)] for rows in static]), False)[0]
+              for index, window_lengths in plan.groups()]
     return model.ops.xp.concatenate(pieces)[model.ops.asarray(plan.take)], lengths
+
+
+def _static(model: Model, docs: List[Doc]) -> tuple:
+    """(each token's static vector,) if the network takes them, else ()."""
+    if not model.get_ref("network").attrs.get(STATIC_VECTORS):
+        return ()
+    return (token_vectors(model.ops, docs),)
 
 
 def _no_backprop(d_probabilities):
@@ -204,11 +228,21 @@ def _no_backprop(d_probabilities):
 
 
 def _ids_to_torch(model: Model, X: FeatureIds, is_train: bool) -> Tuple[ArgsKwargs, Callable]:
-    ids, lengths = X
+    ids, lengths, *static = X
     device = model.shims[0].device
     nonempty = lengths[lengths > 0]
     args = (xp2torch(ids, device=device), torch.from_numpy(nonempty))  # lengths stay on the CPU
-    return ArgsKwargs(args=(*args, *_dropout_rates(model, is_train)), kwargs={}), lambda d_args: None
+    kwargs = {"static": _static_to_torch(model, static[0], device)} if static else {}
+    return ArgsKwargs(args=(*args, *_dropout_rates(model, is_train)), kwargs=kwargs), lambda d_args: None
+
+
+def _static_to_torch(model: Model, vectors: Floats2d, device) -> torch.Tensor:
+    """The static vectors as a tensor on the network's device, checked against its projection."""
+    expected = model.shims[0].module.static_vectors.in_features
+    if vectors.shape[1] != expected:
+        raise ValueError(f"lstm_tagger: the vocab's vectors are {vectors.shape[1]} wide, but the model was "
+                         f"trained with {expected}-wide vectors; load the vectors it was trained with")
+    return xp2torch(vectors, device=device)
 
 
 def _dropout_rates(model: Model, is_train: bool) -> Tuple[float, float]:

@@ -2,7 +2,7 @@
 sentences -> linear."""
 import os
 import warnings
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy
 import torch
@@ -52,6 +52,8 @@ class LSTMTaggerNet(nn.Module):
         such table).
     zero_output (bool): Start the output layer at zero, so that every tag starts equally
         likely, as spaCy's Softmax_v2 does.
+    static_vectors (bool): Add a learned linear projection of each token's static vector
+        (given to `forward`) to its embeddings; `resize_static_vectors` sets the vectors' width.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class LSTMTaggerNet(nn.Module):
         char_width: int = 0,
         new_value_rows: int = 0,
         zero_output: bool = False,
+        static_vectors: bool = False,
     ):
         super().__init__()
         self.embed_width = embed_width
@@ -81,6 +84,8 @@ class LSTMTaggerNet(nn.Module):
         with warnings.catch_warnings():  # no labels yet: torch warns about initializing 0 rows
             warnings.simplefilter("ignore", UserWarning)
             self.output = nn.Linear(self.output_width, 0)
+        input_width = n_features * embed_width + char_width
+        self.static_vectors = nn.Linear(1, input_width, bias=False) if static_vectors else None
 
     @property
     def n_labels(self) -> int:
@@ -108,8 +113,18 @@ class LSTMTaggerNet(nn.Module):
             nn.init.zeros_(self.output.weight)
             nn.init.zeros_(self.output.bias)
 
+    def resize_static_vectors(self, width: int) -> None:
+        """Give the static vectors' projection the vectors' width, on its device."""
+        device = self.static_vectors.weight.device
+        self.static_vectors = nn.Linear(width, self.static_vectors.out_features, bias=False).to(device)
+
     def forward(
-        self, ids: torch.Tensor, lengths: torch.Tensor, dropout: float = 0.0, feature_dropout: float = 0.0
+        self,
+        ids: torch.Tensor,
+        lengths: torch.Tensor,
+        dropout: float = 0.0,
+        feature_dropout: float = 0.0,
+        static: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
         """Score the tags of a batch of sentences laid end to end.
 
@@ -119,6 +134,8 @@ class LSTMTaggerNet(nn.Module):
         dropout (float): Dropout rate on the embeddings, between LSTM layers and before
             the output layer (0 when tagging).
         feature_dropout (float): Chance of replacing each feature with the unknown one.
+        static (Optional[torch.Tensor]): float (n_tokens, width), each token's static vector,
+            in the order of `ids`, if the network has a projection for them.
         RETURNS (torch.Tensor): Logits (n_tokens, n_labels), in the order of `ids`.
         """
         if ids.shape[0] == 0:
@@ -132,21 +149,21 @@ class LSTMTaggerNet(nn.Module):
                 columns.append(ids[:, -n_new:].masked_fill(unknown.repeat_interleave(NEW_VALUE_HASHES, dim=1), 0))
             ids = torch.cat(columns, dim=1)
         if torch.is_grad_enabled() and ids.device.type == "cpu":  # training on a CPU: see lstm_by_length.py
-            vectors = apply_dropout(self._embed(ids), dropout)
+            vectors = apply_dropout(self._embed(ids, static), dropout)
             hidden = run_lstm_by_length(self.lstm, vectors, lengths.numpy(), dropout)
             return self.output(apply_dropout(hidden, dropout))
         order, batch_sizes = packing_order(lengths)
         order = order.to(ids.device)
-        vectors = apply_dropout(self._embed(ids[order]), dropout)
+        vectors = apply_dropout(self._embed(ids[order], None if static is None else static[order]), dropout)
         hidden = self._run_lstm(PackedSequence(vectors, batch_sizes), dropout)
         packed_logits = self.output(apply_dropout(hidden.data, dropout))
         logits = torch.empty_like(packed_logits)
         logits[order] = packed_logits
         return logits
 
-    def _embed(self, ids: torch.Tensor) -> torch.Tensor:
+    def _embed(self, ids: torch.Tensor, static: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Each token's input vector: its features' rows (plus their new-value rows), then the
-        character CNN's output."""
+        character CNN's output; plus the projection of its static vector, if given."""
         n_features = len(self.embeddings)
         n_new = n_features * NEW_VALUE_HASHES if self.new_values is not None else 0
         vectors = [table(ids[:, i]) for i, table in enumerate(self.embeddings)]
@@ -155,7 +172,9 @@ class LSTMTaggerNet(nn.Module):
             vectors = [torch.cat(vectors, dim=1) + NEW_VALUE_SCALE * added.sum(dim=2).flatten(1)]
         if self.chars is not None:
             vectors.append(self.chars(ids[:, n_features : ids.shape[1] - n_new]))
-        return torch.cat(vectors, dim=1)
+        if static is None:
+            return torch.cat(vectors, dim=1)
+        return torch.cat(vectors, dim=1) + self.static_vectors(static.to(vectors[0].dtype))
 
     def _run_lstm(self, packed: PackedSequence, dropout: float) -> PackedSequence:
         """The LSTM over the packed vectors, with `dropout` between its layers.

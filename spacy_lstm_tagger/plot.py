@@ -45,3 +45,43 @@ def plot_confusions(tags: List[str], counts: List[List[int]], path: Path, title:
         axes.set_title(title)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
+
+
+def plot_reliability(calibration: dict, path: Path, title: str = "") -> None:
+    """Write a reliability diagram: each confidence bin's accuracy against its mean confidence.
+
+    Bars show each non-empty bin's accuracy, dots its mean confidence, and the diagonal is perfect
+    calibration; the lower panel gives each bin's share of tokens (log scale).
+
+    calibration (dict): `confidence.calibration_summary`'s output.
+    path (Path): The PNG file to write.
+    title (str): The figure's title.
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as error:
+        raise ImportError("The report's plot needs matplotlib: pip install 'spacy-lstm-tagger[report]'") from error
+
+    bins = [b for b in calibration["bins"] if b["tokens"]]
+    centres = [(b["lower"] + b["upper"]) / 2 for b in bins]
+    width = calibration["bins"][0]["upper"] - calibration["bins"][0]["lower"]
+    figure = Figure(figsize=(6, 7))
+    top, bottom = figure.subplots(2, 1, height_ratios=[3, 1], sharex=True)
+    top.bar(centres, [b["accuracy"] for b in bins], width=width * 0.9, color="tab:blue", label="accuracy")
+    top.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfect calibration")
+    top.scatter([b["confidence"] for b in bins], [b["confidence"] for b in bins], color="tab:red", zorder=3,
+                s=18, label="mean probability")
+    top.set_xlim(0, 1)
+    top.set_ylim(0, 1)
+    top.set_ylabel("accuracy")
+    top.legend(loc="upper left")
+    top.text(0.98, 0.05, f"ECE {100 * calibration['ece']:.2f}%\n{calibration['tokens']} tokens",
+             ha="right", va="bottom", transform=top.transAxes)
+    bottom.bar(centres, [b["tokens"] / calibration["tokens"] for b in bins], width=width * 0.9, color="tab:grey")
+    bottom.set_yscale("log")
+    bottom.set_ylabel("share of tokens")
+    bottom.set_xlabel("probability of the predicted tag (token._.tag_prob)")
+    if title:
+        top.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)

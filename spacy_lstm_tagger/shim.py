@@ -111,7 +111,7 @@ def serialize_network(network: torch.nn.Module) -> bytes:
 
 _CHANGED_SETTING = (
     "was a model setting such as attrs, prefix_lengths, suffix_lengths, char_width, embed_width, "
-    "hidden_width, depth or bidirectional changed after training?"
+    "hidden_width, depth, bidirectional or include_static_vectors changed after training?"
 )
 
 
@@ -135,6 +135,8 @@ def deserialize_network(network: torch.nn.Module, data: bytes, device: torch.dev
         ) from None
     network.to(device)
     network.resize(n_rows, n_labels)
+    if network.static_vectors is not None and "static_vectors.weight" in state:
+        network.resize_static_vectors(state["static_vectors.weight"].shape[1])
     differences = _shape_differences(state, network.state_dict())
     if differences:
         raise WeightsError(

@@ -7,9 +7,9 @@ import sys
 import pytest
 import spacy
 import torch
-from spacy.tokens import DocBin
+from spacy.tokens import Doc, DocBin
 
-from conftest import ROOT
+from conftest import ROOT, TUTORIAL_DATA
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import PROGRESS, progress_row, write_config  # noqa: E402
@@ -180,3 +180,20 @@ def test_scaling_quick(tutorial_model_path, tmp_path):
     assert all(row["tokens"] == result["tokens"] and row["wall"] > 0 and row["worker_mb"] > 50 for row in rows.values())
     assert rows["tag_corpus --workers 2 --batch-size 256"]["summary"]["records"] == 100
     assert "| tag_corpus --workers 2 --batch-size 256 | 2 |" in log
+
+
+def test_calibration_benchmark_fits_on_one_half_and_scores_the_other(tutorial_nlp, tmp_path):
+    tutorial_nlp.to_disk(tmp_path / "model")
+    docs = [Doc(tutorial_nlp.vocab, words=words, tags=tags) for words, tags in TUTORIAL_DATA]
+    wrong = [Doc(tutorial_nlp.vocab, words=words, tags=tags[1:] + tags[:1]) for words, tags in TUTORIAL_DATA]
+    DocBin(docs=docs + wrong + docs).to_disk(tmp_path / "dev.spacy")
+    command = [sys.executable, ROOT / "benchmarks" / "calibration.py", tmp_path / "model",
+               "--data", tmp_path / "dev.spacy", "--output", tmp_path / "rows.json"]
+    result = subprocess.run(list(map(str, command)), cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    rows = json.loads((tmp_path / "rows.json").read_text())
+    assert [(row["fitted_on"], row["scored_on"]) for row in rows] == [("all", "all"), ("even", "odd"), ("odd", "even")]
+    assert rows[0]["before"]["tokens"] == 27 and rows[1]["before"]["tokens"] + rows[2]["before"]["tokens"] == 27
+    assert rows[0]["after"]["ece_percent"] < rows[0]["before"]["ece_percent"]
+    assert all(row["after"]["accuracy"] == row["before"]["accuracy"] for row in rows)
+    assert "| all dev Docs | all dev Docs | 27 |" in result.stdout

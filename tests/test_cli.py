@@ -6,6 +6,7 @@ import sys
 import venv
 from pathlib import Path
 
+import numpy
 import pytest
 import spacy
 from spacy.tokens import Doc, DocBin
@@ -23,15 +24,34 @@ def run(*args, cwd=ROOT, python=sys.executable):
     return result.stdout
 
 
+def uses_static_vectors(config: Path) -> bool:
+    return bool(load_config(config)["components"]["lstm_tagger"]["model"].get("include_static_vectors"))
+
+
+def small_vectors(folder: Path) -> Path:
+    """A pipeline whose vocab has random 16-wide vectors for the words of 300 training Docs,
+    made with `spacy init vectors` (no vectors can be downloaded here)."""
+    vocab = spacy.blank("en").vocab
+    docs = list(DocBin().from_disk(ROOT / "corpus" / "train.spacy").get_docs(vocab))[:300]
+    words = sorted({t.text for doc in docs for t in doc if " " not in t.text})
+    rng = numpy.random.default_rng(0)
+    lines = [f"{len(words)} 16"] + [word + " " + " ".join(f"{x:.4f}" for x in rng.normal(size=16)) for word in words]
+    (folder / "vectors.txt").write_text("\n".join(lines) + "\n", encoding="utf8")
+    run("-m", "spacy", "init", "vectors", "en", folder / "vectors.txt", folder / "vectors")
+    return folder / "vectors"
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """Each config trained for a few steps with the real CLI: {config name: output dir}."""
+    """Each config trained for a few steps with the real CLI: {config name: output dir}. A
+    config with static vectors gets a small table of random ones."""
     outputs = {}
     for config in CONFIGS:
         output = tmp_path_factory.mktemp(config.stem)
+        vectors = ["--paths.vectors", small_vectors(output)] if uses_static_vectors(config) else []
         log = run(
             "-m", "spacy", "train", config, "--output", output,
-            "--training.max_steps", "12", "--training.eval_frequency", "6", *DEV_SAMPLE,
+            "--training.max_steps", "12", "--training.eval_frequency", "6", *DEV_SAMPLE, *vectors,
         )
         assert "TAG_ACC" in log
         outputs[config.stem] = output
@@ -65,6 +85,21 @@ def test_config_trains_evaluates_and_tags(trained, config):
         assert accuracy > majority
     tags = run("-c", f"import spacy; print([t.tag_ for t in spacy.load({str(model)!r})('The dog ate the apple')])")
     assert "''" not in tags and len(eval(tags)) == 5
+
+
+@pytest.mark.slow
+def test_vectors_and_temperature_ship_with_the_package(trained, tmp_path):
+    """spacy package copies the pipeline's vectors and the fitted temperature into the package."""
+    model = trained["lstm_tagger_vectors"] / "model-best"
+    run("-m", "spacy", "package", model, tmp_path, "--name", "lstm_vectors", "--version", "0.0.1", "--build", "none")
+    (packaged,) = tmp_path.glob("en_lstm_vectors-0.0.1/en_lstm_vectors/en_lstm_vectors-0.0.1")
+    original, shipped = spacy.load(model), spacy.load(packaged)
+    assert shipped.vocab.vectors.shape == original.vocab.vectors.shape == (shipped.vocab.vectors.shape[0], 16)
+    numpy.testing.assert_array_equal(shipped.vocab.vectors.data, original.vocab.vectors.data)
+    assert shipped.get_pipe("lstm_tagger").cfg["temperature"] == original.get_pipe("lstm_tagger").cfg["temperature"]
+    doc = Doc(original.vocab, words="The dog ate the apple".split())
+    numpy.testing.assert_array_equal(shipped.get_pipe("lstm_tagger").predict([Doc(shipped.vocab, words=list(doc.text.split()))])[0],
+                                     original.get_pipe("lstm_tagger").predict([doc])[0])
 
 
 @pytest.mark.slow

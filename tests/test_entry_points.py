@@ -10,6 +10,7 @@ from spacy.util import registry
 ENTRY_POINTS = {
     "spacy_factories": {"lstm_tagger"},
     "spacy_architectures": {"spacy_lstm_tagger.LSTMTagger.v1", "spacy_lstm_tagger.LSTMTagger.v2"},
+    "spacy_callbacks": {"spacy_lstm_tagger.calibrate_temperature.v1"},
 }
 
 
@@ -28,6 +29,7 @@ def test_entry_points_load(group):
 def test_registered_names_resolve():
     assert spacy.Language.has_factory("lstm_tagger")
     assert callable(registry.architectures.get("spacy_lstm_tagger.LSTMTagger.v1"))
+    assert callable(registry.callbacks.get("spacy_lstm_tagger.calibrate_temperature.v1"))
 
 
 def test_add_pipe_without_import():

@@ -51,6 +51,21 @@ def test_markdown_lists_tags_by_support_and_confusions():
     assert "| V | NN | 2 |" in text
 
 
+def test_calibration_section_from_token_probabilities():
+    tokens = [(*token, probability) for token, probability in zip(TOKENS, [0.95, 0.9, 0.6, 0.99, 0.7, 0.55, 0.5, 0.97, 0.8])]
+    report = compute_report(tokens)
+    calibration = report["calibration"]
+    assert calibration["tokens"] == 9 and calibration["accuracy"] == pytest.approx(5 / 9)
+    assert [b["tokens"] for b in calibration["bins"]] == [0, 0, 0, 0, 0, 2, 1, 1, 1, 4]
+    assert calibration["thresholds"][1] == {"threshold": 0.9, "share": pytest.approx(4 / 9), "accuracy": 1.0}
+    text = format_report(report)
+    assert "| 0.9-1.0 | 4 | 0.9525 | 1.0000 |" in text
+    assert compute_report(TOKENS)["calibration"] is None  # no probabilities: no section
+    assert "Calibration" not in format_report(compute_report(TOKENS))
+    partly = compute_report([(*token, None if i % 2 else 0.9) for i, token in enumerate(TOKENS)])
+    assert partly["calibration"]["tokens"] == 5  # tokens without a probability are left out
+
+
 def test_no_tokens_is_an_error():
     with pytest.raises(ValueError, match="no tokens"):
         compute_report([])
@@ -86,6 +101,16 @@ def test_command_reports_the_model_on_gold_tokens(tutorial_nlp, tmp_path):
     assert ["V", "NN", 1] in report["confusions"]
     assert (tmp_path / "out" / "report.md").read_text() in result.stdout
     assert (tmp_path / "out" / "confusion.png").read_bytes()[:8] == PNG_SIGNATURE
+    # The tag probabilities' calibration, from token._.tag_prob of each scored token.
+    tagger = tutorial_nlp.get_pipe("lstm_tagger")
+    first, second = (tagger.predict([Doc(tutorial_nlp.vocab, words=w)])[0] for w in (words, ["a", "dog"]))
+    probabilities = [*first.max(axis=1), second[1].max()]  # "a" has no gold tag
+    calibration = report["calibration"]
+    assert calibration["tokens"] == 6
+    assert calibration["mean_confidence"] == pytest.approx(sum(probabilities) / 6, rel=1e-5)
+    assert calibration["accuracy"] == report["accuracy"]
+    assert "Expected calibration error (10 bins): " in result.stdout
+    assert (tmp_path / "out" / "reliability.png").read_bytes()[:8] == PNG_SIGNATURE
 
 
 def test_importing_the_report_does_not_import_matplotlib():
