@@ -43,9 +43,10 @@ def run_lstm_by_length(lstm: nn.LSTM, vectors: torch.Tensor, lengths: numpy.ndar
     for layer in range(lstm.num_layers):
         if layer:
             hidden = apply_dropout(hidden, dropout)
-        directions = [_direction(lstm, hidden, plan, layer, False)]
+        with_padding = torch.cat([hidden, hidden.new_zeros((1, hidden.shape[1]))])  # the padding row last
+        directions = [_direction(lstm, with_padding, plan, layer, False)]
         if lstm.bidirectional:
-            directions.append(_direction(lstm, hidden, plan, layer, True))
+            directions.append(_direction(lstm, with_padding, plan, layer, True))
         hidden = torch.cat(directions, dim=1)
     return hidden
 
@@ -91,15 +92,15 @@ def _inverse(tokens: numpy.ndarray) -> torch.Tensor:
     return torch.from_numpy(inverse)
 
 
-def _direction(lstm: nn.LSTM, inputs: torch.Tensor, plan: Plan, layer: int, backward: bool) -> torch.Tensor:
-    """One direction of one layer, over all the groups: (n_tokens, hidden width), in token order."""
+def _direction(lstm: nn.LSTM, with_padding: torch.Tensor, plan: Plan, layer: int, backward: bool) -> torch.Tensor:
+    """One direction of one layer, over all the groups: (n_tokens, hidden width), in token order.
+    `with_padding` is the layer's input with a zero row after the last token's."""
     suffix = f"_l{layer}" + ("_reverse" if backward else "")
     weights = [getattr(lstm, name + suffix) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-    with_padding = torch.cat([inputs, inputs.new_zeros((1, inputs.shape[1]))])
     outputs = []
     for group, valid in zip(plan.groups, plan.valid):
         rows = group.backward_rows if backward else group.forward_rows
-        start = inputs.new_zeros((1, rows.shape[1], lstm.hidden_size))
+        start = with_padding.new_zeros((1, rows.shape[1], lstm.hidden_size))
         hidden = torch.lstm(with_padding[rows], (start, start), weights, True, 1, 0.0, True, False, False)[0]
         outputs.append(hidden.reshape(-1, lstm.hidden_size)[valid])
     order = plan.backward_order if backward else plan.forward_order
