@@ -9,6 +9,7 @@ import threading
 import time
 from itertools import cycle, islice
 from pathlib import Path
+from typing import Optional
 
 import psutil
 import spacy
@@ -17,11 +18,12 @@ import torch
 from common import TRAIN, gold_docs, word_doc
 
 
-def load(model: str, gpu: bool = False):
-    """Load a pipeline, on the GPU if asked (spacy.require_gpu before spacy.load)."""
+def load(model: str, gpu: bool = False, config: Optional[dict] = None):
+    """Load a pipeline, on the GPU if asked (spacy.require_gpu before spacy.load), with `config`
+    overrides such as {"components.lstm_tagger.model.mixed_precision": true}."""
     if gpu:
         spacy.require_gpu()
-    return spacy.load(model)
+    return spacy.load(model, config=config or {})
 
 
 def predict(model: str, **_):
@@ -31,10 +33,11 @@ def predict(model: str, **_):
 
 
 def tag_speed(model: str, repeats: int, batch_size: int = 0, passes: int = 1, gpu: bool = False,
-              profile: int = 0, **_):
+              profile: int = 0, config: Optional[dict] = None, **_):
     """Words/s of nlp.pipe over fresh gold-word dev Docs (`passes` copies per run), per run.
-    With `profile`, one more run under cProfile prints its top functions to stderr."""
-    nlp = load(model, gpu)
+    `config`: overrides for spacy.load. With `profile`, one more run under cProfile prints its
+    top functions to stderr."""
+    nlp = load(model, gpu, config)
     words = _dev_sentences(nlp.vocab) * passes
     batch_size = batch_size or nlp.batch_size
     results = []
@@ -102,8 +105,9 @@ def long_doc(model: str, sizes, repeats: int, **_):
 
 
 def train_speed(model: str, steps: int, repeats: int, batch_words: int, train_limit: int = 0,
-                gpu: bool = False, through: str = "nlp", profile: int = 0, **_):
-    """Training words/s on ~batch_words-word batches, for a pipeline built from model's config.
+                gpu: bool = False, through: str = "nlp", profile: int = 0, config: Optional[dict] = None, **_):
+    """Training words/s on ~batch_words-word batches, for a pipeline built from model's config
+    (with `config` overrides, as for spacy.load).
 
     through: "nlp" times `nlp.update` (what `spacy train` calls: it also copies every
     predicted Doc); "component" times the tagger's own `update`.
@@ -118,7 +122,7 @@ def train_speed(model: str, steps: int, repeats: int, batch_words: int, train_li
     if gpu:
         spacy.require_gpu()
     fix_random_seed(0)
-    config = spacy.util.load_config(Path(model) / "config.cfg")
+    config = spacy.util.load_config(Path(model) / "config.cfg", overrides=config or {})
     nlp = load_model_from_config(config, auto_fill=True)
     dropout = config["training"]["dropout"]
     refs = islice(DocBin().from_disk(TRAIN).get_docs(nlp.vocab), train_limit or None)

@@ -19,7 +19,7 @@ from thinc.api import Config, Model, set_dropout_rate
 from .corpus import SAMPLE_SIZE, no_tags_error, read_corpus
 from .loading import all_or_nothing, check_saved_files, write_checksum
 from .temperature import TEMPERATURE, apply_temperature
-from .util import INITIALIZE_WITH_ALL_DOCS, split_per_doc
+from .util import FLAT_PREDICTIONS, INITIALIZE_WITH_ALL_DOCS, split_per_doc
 
 DEFAULT_MODEL_CONFIG = """
 [model]
@@ -174,24 +174,30 @@ class LSTMTagger(Tagger):
         temperature = self.cfg.get(TEMPERATURE)
         if temperature is not None:
             probabilities = apply_temperature(probabilities, temperature)
-        return split_per_doc(probabilities, lengths)
+        return split_per_doc(self.model.ops.to_numpy(probabilities), lengths)
 
     def predict_uncalibrated(self, docs: List[Doc]) -> List[numpy.ndarray]:
         """The model's tag probabilities per Doc, with no temperature: what a fit starts from."""
-        return split_per_doc(*self._probabilities(docs))
+        probabilities, lengths = self._probabilities(docs)
+        return split_per_doc(self.model.ops.to_numpy(probabilities), lengths)
 
     def _probabilities(self, docs: List[Doc]) -> Tuple[numpy.ndarray, List[int]]:
-        """The model's probabilities for the Docs laid end to end, and each Doc's length.
+        """The model's probabilities for the Docs laid end to end, on the model's device, and
+        each Doc's length: so that the batch takes one copy to the CPU, not one per Doc.
 
-        The whole batch takes one copy to the CPU, not one per Doc (on a GPU, a copy per Doc
-        costs more than the network).
+        A model with the FLAT_PREDICTIONS attr gives them as one array; another model's arrays
+        per Doc are joined.
         """
         lengths = [len(doc) for doc in docs]
         if not any(lengths):
             return numpy.zeros((0, len(self.labels)), dtype="f"), lengths
+        if self.model.attrs.get(FLAT_PREDICTIONS):
+            from .model import predict_probabilities  # not at import time
+
+            return predict_probabilities(self.model, docs)
         scores = self.model.predict(docs)
         flat = scores[0] if len(scores) == 1 else self.model.ops.xp.concatenate(scores)
-        return self.model.ops.to_numpy(flat), [len(doc_scores) for doc_scores in scores]
+        return flat, [len(doc_scores) for doc_scores in scores]
 
     def set_annotations(self, docs: List[Doc], scores: List[numpy.ndarray]) -> None:
         """Set each token's best tag; with store_probabilities, also its probability and alternatives.

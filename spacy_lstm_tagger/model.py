@@ -13,7 +13,7 @@ from .features import FeatureIds, doc_features, n_features, table_sizes
 from .network import LSTMTaggerNet
 from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
 from .static_vectors import token_vectors, vectors_width
-from .util import INITIALIZE_WITH_ALL_DOCS, split_per_doc
+from .util import FLAT_PREDICTIONS, INITIALIZE_WITH_ALL_DOCS, split_per_doc
 from .windows import plan_windows
 
 STATIC_VECTORS = "include_static_vectors"
@@ -156,7 +156,7 @@ def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: b
         layers=[features, wrapped],
         refs={"features": features, "network": wrapped},
         dims={"nO": nO},
-        attrs={INITIALIZE_WITH_ALL_DOCS: True},
+        attrs={INITIALIZE_WITH_ALL_DOCS: True, FLAT_PREDICTIONS: True},
     )
 
 
@@ -185,8 +185,7 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]
 
 def forward(model: Model, docs: List[Doc], is_train: bool):
     if not is_train:
-        logits, lengths = predict_logits(model, docs)
-        return split_per_doc(model.ops.softmax(logits), lengths), _no_backprop
+        return split_per_doc(*predict_probabilities(model, docs)), _no_backprop
     (ids, lengths), _ = model.get_ref("features")(docs, is_train)
     logits, backprop_network = model.get_ref("network")((ids, lengths, *_static(model, docs)), is_train)
     probabilities = model.ops.softmax(logits)
@@ -198,6 +197,12 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
         return []
 
     return split_per_doc(probabilities, lengths), backprop
+
+
+def predict_probabilities(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:
+    """The tag probabilities of every token, the Docs laid end to end, and each Doc's length."""
+    logits, lengths = predict_logits(model, docs)
+    return model.ops.softmax(logits), lengths
 
 
 def predict_logits(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:

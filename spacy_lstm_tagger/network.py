@@ -167,9 +167,14 @@ class LSTMTaggerNet(nn.Module):
         n_features = len(self.embeddings)
         n_new = n_features * NEW_VALUE_HASHES if self.new_values is not None else 0
         vectors = [table(ids[:, i]) for i, table in enumerate(self.embeddings)]
-        if n_new and bool(ids[:, -n_new:].any()):
-            added = self.new_values(ids[:, -n_new:]).view(len(ids), n_features, NEW_VALUE_HASHES, -1)
-            vectors = [torch.cat(vectors, dim=1) + NEW_VALUE_SCALE * added.sum(dim=2).flatten(1)]
+        if n_new:
+            # Only the few tokens with a new value read the table: the others' rows are zero.
+            new_ids = ids[:, -n_new:]
+            tokens = new_ids.any(dim=1).nonzero().squeeze(1)
+            if len(tokens):
+                added = self.new_values(new_ids[tokens]).view(len(tokens), n_features, NEW_VALUE_HASHES, -1)
+                vectors = [torch.cat(vectors, dim=1).index_add(0, tokens, added.sum(dim=2).flatten(1),
+                                                                alpha=NEW_VALUE_SCALE)]
         if self.chars is not None:
             vectors.append(self.chars(ids[:, n_features : ids.shape[1] - n_new]))
         if static is None:

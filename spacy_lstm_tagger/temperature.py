@@ -2,9 +2,10 @@
 
 Dividing the log probabilities by a temperature T and taking the softmax again is the same as
 dividing the network's logits by T. It sharpens (T < 1) or flattens (T > 1) every distribution
-without reordering its tags, so the argmax never changes. NumPy only: no torch here.
+without reordering its tags, so the argmax never changes. NumPy (or CuPy) only: no torch here.
 """
 import numpy
+from thinc.util import get_array_module
 
 TEMPERATURE = "temperature"
 """The key of the component's cfg that holds the fitted temperature (absent: none fitted)."""
@@ -16,13 +17,15 @@ _SMALLEST = 1e-45
 """Probabilities below this (zero, after a float32 softmax underflows) count as this."""
 
 
-def log_probabilities(probabilities) -> numpy.ndarray:
-    """Log probabilities in float64, (n_tokens, n_tags), with zeros taken as tiny probabilities."""
-    return numpy.log(numpy.maximum(numpy.asarray(probabilities, dtype="float64"), _SMALLEST))
+def log_probabilities(probabilities):
+    """Log probabilities in float64, (n_tokens, n_tags), with zeros taken as tiny probabilities;
+    NumPy, or CuPy for a CuPy array."""
+    xp = get_array_module(probabilities)
+    return xp.log(xp.maximum(xp.asarray(probabilities, dtype="float64"), _SMALLEST))
 
 
-def apply_temperature(probabilities, temperature: float) -> numpy.ndarray:
-    """Probabilities (n_tokens, n_tags) rescaled by `temperature`, in float64.
+def apply_temperature(probabilities, temperature: float):
+    """Probabilities (n_tokens, n_tags) rescaled by `temperature`, in float64, NumPy or CuPy as given.
 
     float64 keeps every pair of float32 probabilities that differ apart (their log ratio shrinks
     at most 20 times, far above float64's resolution), so the argmax, ties included, is the one
@@ -31,7 +34,7 @@ def apply_temperature(probabilities, temperature: float) -> numpy.ndarray:
     scaled = log_probabilities(probabilities) / temperature
     if not scaled.size:
         return scaled
-    scaled = numpy.exp(scaled - scaled.max(axis=1, keepdims=True))
+    scaled = get_array_module(scaled).exp(scaled - scaled.max(axis=1, keepdims=True))
     return scaled / scaled.sum(axis=1, keepdims=True)
 
 

@@ -7,6 +7,11 @@ INITIALIZE_WITH_ALL_DOCS = "initialize_with_all_docs"
 """A model attr the component reads: True if the model's `initialize` wants every training Doc
 as X (to build feature tables), not the 10-Doc sample spaCy's Tagger gives it."""
 
+FLAT_PREDICTIONS = "flat_predictions"
+"""A model attr the component reads: True if `spacy_lstm_tagger.model.predict_probabilities(model,
+docs)` gives the model's predictions as one array, the Docs laid end to end. The component then
+makes no array per Doc on the model's device, which on a GPU costs more than the network."""
+
 NEW_VALUE_HASHES = 2
 """Hashed rows per feature value never seen at initialize (Bloom embeddings): two values
 rarely share both. Part of the saved format of architecture v2: do not change."""

@@ -7,6 +7,7 @@ from spacy.tokens import Doc
 from thinc.api import Adam
 
 from conftest import train_tutorial_tagger
+from spacy_lstm_tagger.util import FLAT_PREDICTIONS
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,18 @@ def test_output_shapes_and_probabilities(nlp):
     out = scores(nlp, docs)
     assert [a.shape for a in out] == [(0, 3), (1, 3), (7, 3)]
     numpy.testing.assert_allclose(out[2].sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_the_components_flat_predictions_are_the_models_per_doc_ones(nlp):
+    """The component reads the model's predictions as one array (FLAT_PREDICTIONS): the same
+    values, split the same way, as the model's own arrays per Doc."""
+    tagger = nlp.get_pipe("lstm_tagger")
+    assert tagger.model.attrs[FLAT_PREDICTIONS]
+    docs = [Doc(nlp.vocab, words=words) for words in (["The", "dog"], [], ["read", "that", "book", "."])]
+    flat = tagger.predict(docs)
+    assert [type(doc_scores) for doc_scores in flat] == [numpy.ndarray] * 3
+    for doc_flat, doc_scores in zip(flat, scores(nlp, docs)):
+        numpy.testing.assert_array_equal(doc_flat, doc_scores)
 
 
 def test_empty_doc(nlp):

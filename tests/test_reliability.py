@@ -18,6 +18,7 @@ from spacy.util import load_config
 
 from conftest import ROOT, SMALL_MODEL, TUTORIAL_DATA, train_tutorial_tagger
 from spacy_lstm_tagger.shim import serialize_network
+from spacy_lstm_tagger.temperature import TEMPERATURE
 
 TUTORIAL_CONFIG = ROOT / "configs" / "tutorial.cfg"
 WORDS = "The dog ate the apple".split()
@@ -276,3 +277,30 @@ def test_gpu_tags_as_the_cpu_does_long_docs_included(tutorial_nlp, tmp_path):
     result = subprocess.run([sys.executable, "-c", tag, str(tmp_path), json.dumps(texts)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == [[t.tag_ for t in doc] for doc in tutorial_nlp.pipe(texts)]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_gpu_calibrated_probabilities_are_the_cpus(tutorial_nlp, tmp_path):
+    """With a temperature, applied on the GPU: NumPy float64 arrays, the CPU's values."""
+    pytest.importorskip("cupy")
+    tagger = tutorial_nlp.get_pipe("lstm_tagger")
+    texts = ["The dog ate the apple", "", "Everybody read that book"]
+    tagger.cfg[TEMPERATURE] = 1.7
+    try:
+        tutorial_nlp.to_disk(tmp_path)
+        on_cpu = tagger.predict([tutorial_nlp.make_doc(text) for text in texts])
+    finally:
+        del tagger.cfg[TEMPERATURE]
+    predict = (
+        "import json, sys, spacy; spacy.require_gpu(); nlp = spacy.load(sys.argv[1]); "
+        "scores = nlp.get_pipe('lstm_tagger').predict([nlp.make_doc(t) for t in json.loads(sys.argv[2])]); "
+        "print(json.dumps([[type(s).__name__, str(s.dtype), s.tolist()] for s in scores]))"
+    )
+    result = subprocess.run([sys.executable, "-c", predict, str(tmp_path), json.dumps(texts)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    on_gpu = json.loads(result.stdout)
+    assert [(kind, dtype) for kind, dtype, _ in on_gpu] == [("ndarray", "float64")] * 3
+    for (_, _, gpu_scores), cpu_scores in zip(on_gpu, on_cpu):
+        numpy.testing.assert_allclose(numpy.asarray(gpu_scores).reshape(cpu_scores.shape), cpu_scores, rtol=1e-4, atol=1e-7)
