@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 # The two layers whose matrix products dominate tagging; the embeddings stay float.
-QUANTIZED_LAYERS = ("lstm", "output", "chars.window")
+QUANTIZED_LAYERS = ("lstm", "output")
 
 
 def int8_copy(network: nn.Module) -> nn.Module:
