@@ -4,11 +4,14 @@ python benchmarks/speed.py --ours training/model-best --spacy DIR [--output DIR]
 python benchmarks/speed.py --quick        # trains both briefly first (a smoke test)
 python benchmarks/speed.py --ours DIR --spacy DIR --gpu-only   # on a CUDA machine: GPU rows only
 
-Every measurement runs in a fresh process with its thread setting; figures are medians.
+Every measurement runs in a fresh process with its thread setting; figures are medians. The
+timed jobs (tagging, int8 tagging, training) take turns, one run each per round, the two systems'
+alternating: so a machine that slows down for a while slows both alike, and the ratios hold.
 """
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -59,40 +62,54 @@ def models(args) -> dict:
     return {system: Path(path).resolve() for system, path in given.items()}
 
 
-def measure_int8(model: Path, args, reference) -> dict:
-    """Accuracy, size and CPU tagging speed of our pipeline with quantize = true, written by
-    `python -m spacy_lstm_tagger.quantize`."""
+def write_int8(model: Path, args, reference) -> dict:
+    """Our pipeline with quantize = true, written by `python -m spacy_lstm_tagger.quantize`: its
+    path, accuracy and size."""
     int8_model = args.output / "lstm_tagger_int8"
     shutil.rmtree(int8_model, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "spacy_lstm_tagger.quantize", str(model), str(int8_model)],
                    check=True, capture_output=True)
-    result = {**evaluate(int8_model, reference), "size_mb": model_size_mb(int8_model)}
-    for threads in args.threads:
-        print(f"  int8 tagging at {_threads(threads)}", flush=True)
-        result[f"tag_{threads}"] = measure("tag_speed", threads, model=str(int8_model), repeats=args.repeats)
-    return result
+    return {"model": str(int8_model), **evaluate(int8_model, reference), "size_mb": model_size_mb(int8_model)}
 
 
-def measure_system(model: Path, args, reference) -> dict:
-    """All measurements of one pipeline, each in its own process."""
+def measure_untimed(model: Path, args, reference) -> dict:
+    """One pipeline's accuracy, size, memory and long Docs (and GPU speed, on a GPU machine)."""
     result = {"model": str(model), **evaluate(model, reference), "size_mb": model_size_mb(model)}
-    train_args = dict(model=str(model), steps=args.train_steps, repeats=args.repeats,
-                      batch_words=args.train_batch_words, train_limit=2000 if args.quick else 0)
     if torch.cuda.is_available():
-        result["gpu"] = measure_gpu(model, args, train_args)
+        result["gpu"] = measure_gpu(model, args, _train_args(model, args))
     if args.gpu_only:
         return result
-    for threads in args.threads:
-        print(f"  tagging and training at {_threads(threads)}", flush=True)
-        result[f"tag_{threads}"] = measure("tag_speed", threads, model=str(model), repeats=args.repeats)
-        result[f"train_{threads}"] = measure("train_speed", threads, **train_args)
     print(f"  memory over a {args.stream_tokens:,}-token stream; long Docs", flush=True)
     result["stream"] = measure("stream_memory", 1, model=str(model), tokens=args.stream_tokens)
     result["long_doc"] = measure("long_doc", 1, model=str(model), sizes=args.long_docs,
                                  repeats=max(1, args.repeats // 2))
-    if model == args.models[OURS]:
-        result["int8"] = measure_int8(model, args, reference)
     return result
+
+
+def measure_timed(results: dict, args) -> None:
+    """Tagging (float and int8) and training words/s at each thread setting, into `results`:
+    `args.repeats` rounds, each job one timed run per round, the systems alternating."""
+    jobs = []  # (result dict, key, job, threads, kwargs)
+    for threads in args.threads:
+        for system in (OURS, SPACY):
+            model = args.models[system]
+            jobs.append((results[system], f"tag_{threads}", "tag_speed", threads, dict(model=str(model))))
+            if system == OURS:
+                int8 = results[OURS]["int8"]
+                jobs.append((int8, f"tag_{threads}", "tag_speed", threads, dict(model=int8["model"])))
+            jobs.append((results[system], f"train_{threads}", "train_speed", threads, _train_args(model, args)))
+    runs = [[] for _ in jobs]
+    for round_ in range(args.repeats):
+        print(f"  timed round {round_ + 1} of {args.repeats}", flush=True)
+        for (_, _, name, threads, kwargs), job_runs in zip(jobs, runs):
+            job_runs.append(measure(name, threads, **{**kwargs, "repeats": 1})["median"])
+    for (result, key, *_), job_runs in zip(jobs, runs):
+        result[key] = {"words_per_second": job_runs, "median": statistics.median(job_runs)}
+
+
+def _train_args(model: Path, args) -> dict:
+    return dict(model=str(model), steps=args.train_steps, repeats=args.repeats, batch_words=args.train_batch_words,
+                train_limit=2000 if args.quick else 0)
 
 
 def measure_gpu(model: Path, args, train_args) -> dict:
@@ -194,7 +211,10 @@ def main():
     args.models = models(args)
     for system, model in args.models.items():
         print(f"Measuring {system}: {model}", flush=True)
-        results[system] = measure_system(model, args, reference)
+        results[system] = measure_untimed(model, args, reference)
+    results[OURS]["int8"] = write_int8(args.models[OURS], args, reference)
+    if not args.gpu_only:
+        measure_timed(results, args)
     info = machine()
     table = table_rows(results, args)
     text = render(table, results, info, args)
