@@ -55,7 +55,7 @@ $PY -c "import torch, cupy, spacy, thinc; print('torch', torch.__version__, '| c
 
 if [ -n "$GPU_TESTS" ]; then
   step "GPU tests: -k '$GPU_TESTS'"
-  $PY -m pytest -q -m gpu -k "$GPU_TESTS" -p no:cacheprovider tests 2>&1 | tail -n 15
+  $PY -m pytest -q -rs -m gpu -k "$GPU_TESTS" -p no:cacheprovider tests 2>&1 | tail -n 15
 fi
 
 step "phase 1: 300-step trainings (the models to time; lstm_tagger's is also the canary)"
@@ -108,7 +108,7 @@ for name in $RUNS; do
   esac
 done
 if [ -z "$GPU_TESTS" ]; then
-  timeout "$TRAIN_SECONDS" $PY -m pytest -q -m gpu -p no:cacheprovider tests 2>&1 | tail -n 15 > "$WORK/pytest-gpu.log" &
+  timeout "$TRAIN_SECONDS" $PY -m pytest -q -rs -m gpu -p no:cacheprovider tests 2>&1 | tail -n 15 > "$WORK/pytest-gpu.log" &
 fi
 wait
 [ -f "$WORK/pytest-gpu.log" ] && cat "$WORK/pytest-gpu.log"
