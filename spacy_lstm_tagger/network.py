@@ -245,7 +245,7 @@ def unique_rows(ids: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     return ids[torch.from_numpy(first)], torch.from_numpy(inverse.reshape(-1))
 
 
-def packing_order(lengths: torch.Tensor):
+def packing_order(lengths: torch.Tensor, reverse: bool = False):
     """Where each step of a PackedSequence reads from, for sentences laid end to end.
 
     Vectorized over the whole batch, in NumPy (small CPU ops cost less there): no tensor
@@ -253,6 +253,7 @@ def packing_order(lengths: torch.Tensor):
     very long one stays cheap.
 
     lengths (torch.Tensor): int64 on the CPU, each sentence's length, none zero.
+    reverse (bool): Read each sentence from its last token to its first.
     RETURNS (Tuple[torch.Tensor, torch.Tensor]): The token index of each packed row, and
         the PackedSequence's batch sizes (sentences still running at each time step).
     """
@@ -265,4 +266,6 @@ def packing_order(lengths: torch.Tensor):
     step_starts = numpy.cumsum(batch_sizes) - batch_sizes
     steps = numpy.repeat(numpy.arange(max_length), batch_sizes)
     ranks = numpy.arange(len(steps)) - numpy.repeat(step_starts, batch_sizes)
+    if reverse:
+        steps = lengths[by_length][ranks] - 1 - steps
     return torch.from_numpy(starts[ranks] + steps), torch.from_numpy(batch_sizes)

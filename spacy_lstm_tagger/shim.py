@@ -6,6 +6,7 @@ from typing import List
 import torch
 from thinc.api import PyTorchShim, torch2xp, xp2torch
 
+from . import first_layer
 from .util import WeightsError
 
 
@@ -19,16 +20,18 @@ class AveragingPyTorchShim(PyTorchShim):
     parameter's `.data` to a new tensor on every step, which on the CPU chains the old
     buffers together and grows memory by about a megabyte a step.
     Its weights load into a network first resized to the saved shapes, and tagging leaves
-    the module's train/eval mode alone.
+    the module's train/eval mode alone. On a CPU, float tagging reads the first layer's input
+    gates from tables (first_layer.py), made again whenever the weights change.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.int8 = False
         self._int8_network = None
+        self._gate_tables = None
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "_int8_network": None}  # made again after unpickling
+        return {**self.__dict__, "_int8_network": None, "_gate_tables": None}  # made again after unpickling
 
     @property
     def module(self) -> torch.nn.Module:
@@ -63,8 +66,17 @@ class AveragingPyTorchShim(PyTorchShim):
                 self._int8_network = int8_copy(self._model)
             network = self._int8_network
         with torch.no_grad():
+            if network is self._model and first_layer.applies(network, inputs.args[0], inputs.kwargs.get("static")):
+                return first_layer.logits(network, self._current_gate_tables(), *inputs.args[:2])
             with torch.autocast(device_type="cuda", enabled=self._mixed_precision):
                 return network(*inputs.args, **inputs.kwargs)
+
+    def _current_gate_tables(self) -> first_layer.GateTables:
+        """The first layer's gate tables, made again if the weights changed since."""
+        tables = self._gate_tables
+        if tables is None or tables.key != first_layer.weights_key(self._model):
+            tables = self._gate_tables = first_layer.make_tables(self._model)
+        return tables
 
     def finish_update(self, optimizer) -> None:
         for name, parameter in self._model.named_parameters():
@@ -78,10 +90,10 @@ class AveragingPyTorchShim(PyTorchShim):
                         parameter.copy_(updated)
             parameter.grad.zero_()
         self._grad_scaler.update()
-        self._int8_network = None  # made again from the new weights
+        self._int8_network = self._gate_tables = None  # made again from the new weights
 
     def from_bytes(self, bytes_data):
-        self._int8_network = None  # made again from the loaded weights
+        self._int8_network = self._gate_tables = None  # made again from the loaded weights
         return super().from_bytes(bytes_data)
 
     @contextlib.contextmanager
@@ -96,10 +108,12 @@ class AveragingPyTorchShim(PyTorchShim):
             return
         backup = {name: value.clone() for name, value in self._model.state_dict().items()}
         self._model.load_state_dict(averages, strict=False)
+        self._gate_tables = None
         try:
             yield
         finally:
             self._model.load_state_dict(backup)
+            self._gate_tables = None
 
 
 def serialize_network(network: torch.nn.Module) -> bytes:
