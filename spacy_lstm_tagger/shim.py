@@ -6,7 +6,7 @@ from typing import List
 import torch
 from thinc.api import PyTorchShim, torch2xp, xp2torch
 
-from . import first_layer
+from . import cpu_tagging
 from .util import WeightsError
 
 
@@ -21,7 +21,7 @@ class AveragingPyTorchShim(PyTorchShim):
     buffers together and grows memory by about a megabyte a step.
     Its weights load into a network first resized to the saved shapes, and tagging leaves
     the module's train/eval mode alone. On a CPU, float tagging reads the first layer's input
-    gates from tables (first_layer.py), made again whenever the weights change.
+    gates from tables (cpu_tagging.py), made again whenever the weights change.
     """
 
     def __init__(self, *args, **kwargs):
@@ -66,16 +66,17 @@ class AveragingPyTorchShim(PyTorchShim):
                 self._int8_network = int8_copy(self._model)
             network = self._int8_network
         with torch.no_grad():
-            if network is self._model and first_layer.applies(network, inputs.args[0], inputs.kwargs.get("static")):
-                return first_layer.logits(network, self._current_gate_tables(), *inputs.args[:2])
+            ids, lengths = inputs.args[:2]
+            if network is self._model and cpu_tagging.applies(network, ids, lengths, inputs.kwargs.get("static")):
+                return cpu_tagging.logits(network, self._current_gate_tables(), ids, lengths)
             with torch.autocast(device_type="cuda", enabled=self._mixed_precision):
                 return network(*inputs.args, **inputs.kwargs)
 
-    def _current_gate_tables(self) -> first_layer.GateTables:
+    def _current_gate_tables(self) -> cpu_tagging.GateTables:
         """The first layer's gate tables, made again if the weights changed since."""
         tables = self._gate_tables
-        if tables is None or tables.key != first_layer.weights_key(self._model):
-            tables = self._gate_tables = first_layer.make_tables(self._model)
+        if tables is None or tables.key != cpu_tagging.weights_key(self._model):
+            tables = self._gate_tables = cpu_tagging.make_tables(self._model)
         return tables
 
     def finish_update(self, optimizer) -> None:

@@ -8,7 +8,7 @@ from spacy.training import Example
 from thinc.api import Adam
 
 from conftest import SMALL_MODEL, tutorial_examples
-from spacy_lstm_tagger.first_layer import applies, logits, make_tables
+from spacy_lstm_tagger.cpu_tagging import MIN_TOKENS_PER_STEP, applies, logits, make_tables
 from spacy_lstm_tagger.network import LSTMTaggerNet
 
 
@@ -41,7 +41,6 @@ def test_logits_are_the_networks(bidirectional, depth, char_width, new_value_row
     net = network(bidirectional, depth, char_width, new_value_rows)
     ids, lengths = ids_and_lengths(net, [5, 1, 9, 3, 9, 2])
     with torch.no_grad():
-        assert applies(net, ids, None)
         expected = net(ids, lengths)
         fast = logits(net, make_tables(net), ids, lengths)
     torch.testing.assert_close(fast, expected, rtol=1e-5, atol=1e-6)
@@ -49,13 +48,19 @@ def test_logits_are_the_networks(bidirectional, depth, char_width, new_value_row
         assert ids[:, -6:].any()  # some tokens have new-value rows
 
 
-def test_no_tokens_and_what_does_not_apply():
+def test_what_takes_the_path():
+    """Tagging on a CPU, with enough tokens per time step; not training, static vectors, or a long
+    sentence alone."""
     net = network(True, 2, 8, 10)
-    ids, lengths = ids_and_lengths(net, [3])
+    many, many_lengths = ids_and_lengths(net, [3] * MIN_TOKENS_PER_STEP)
+    few, few_lengths = ids_and_lengths(net, [3] * (MIN_TOKENS_PER_STEP - 1))
     with torch.no_grad():
-        assert logits(net, make_tables(net), ids[:0], lengths[:0]).shape == (0, 4)
-        assert not applies(net, ids, torch.zeros((3, 2)))  # static vectors
-    assert not applies(net, ids, None)  # gradients on: training
+        assert applies(net, many, many_lengths, None)
+        assert not applies(net, few, few_lengths, None)
+        assert not applies(net, many, many_lengths, torch.zeros((len(many), 2)))  # static vectors
+        assert not applies(net, many[:0], many_lengths[:0], None)
+        assert logits(net, make_tables(net), many[:0], many_lengths[:0]).shape == (0, 4)
+    assert not applies(net, many, many_lengths, None)  # gradients on: training
 
 
 def test_tables_follow_the_weights_through_updates_and_averages():
@@ -65,14 +70,15 @@ def test_tables_follow_the_weights_through_updates_and_averages():
     tagger = nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, "depth": 2}})
     optimizer = nlp.initialize(lambda: tutorial_examples(nlp), sgd=Adam(0.01))
     shim = tagger.model.get_ref("network").shims[0]
-    docs = [Doc(nlp.vocab, words=["The", "dog", "read", "that", "book"])]
+    docs = [Doc(nlp.vocab, words=["The", "dog", "read", "that", "book"]) for _ in range(MIN_TOKENS_PER_STEP)]
 
     def check():
         fast = tagger.predict_uncalibrated(docs)[0]
         with torch.no_grad():
             (ids, lengths), _ = tagger.model.get_ref("features")(docs, False)
             expected = torch.softmax(shim.module(torch.from_numpy(ids), torch.from_numpy(lengths)), dim=1)
-        numpy.testing.assert_allclose(fast, expected.numpy(), rtol=1e-4, atol=1e-6)
+        numpy.testing.assert_allclose(fast, expected.numpy()[:5], rtol=1e-4, atol=1e-6)
+        assert shim._gate_tables is not None  # tagged through the tables
         return fast
 
     before = check()
