@@ -46,8 +46,8 @@ class AveragingPyTorchShim(PyTorchShim):
         if enabled and self.device.type != "cpu":
             raise ValueError(
                 f"lstm_tagger: quantize = true makes int8 weights for tagging on a CPU, but this "
-                f"pipeline runs on {self.device}; set quantize = false on a GPU (mixed_precision = "
-                f"true is the GPU's faster option)"
+                f"pipeline runs on {self.device}; set quantize = false on a GPU, where float32 tags "
+                f"fastest"
             )
         self.int8, self._int8_network = enabled, None
 
