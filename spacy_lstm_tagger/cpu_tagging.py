@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .network import LSTMTaggerNet, packing_order
-from .util import NEW_VALUE_HASHES, NEW_VALUE_SCALE
+from .util import NEW_VALUE_SCALE
 
 
 class GateTables(NamedTuple):
@@ -132,18 +132,14 @@ def _layer(gates: torch.Tensor, batch_sizes: torch.Tensor, recurrent: torch.Tens
 
 def _input_gates(network: LSTMTaggerNet, tables: GateTables, ids: torch.Tensor) -> torch.Tensor:
     """Each token's first-layer input gates, both directions side by side, biases included."""
-    n_features = len(network.embeddings)
-    n_new = n_features * NEW_VALUE_HASHES if network.new_values is not None else 0
-    gates = nn.functional.embedding_bag(ids[:, :n_features] + tables.offsets, tables.rows, mode="sum")
+    gates = nn.functional.embedding_bag(ids[:, : len(network.embeddings)] + tables.offsets, tables.rows, mode="sum")
     gates += tables.biases[0]
-    if n_new:
-        new_ids = ids[:, -n_new:]
-        tokens = new_ids.any(dim=1).nonzero().squeeze(1)
-        if len(tokens):
-            added = network.new_values(new_ids[tokens]).view(len(tokens), n_features, NEW_VALUE_HASHES, -1)
-            gates.index_add_(0, tokens, added.sum(dim=2).flatten(1) @ tables.embed_weight.T, alpha=NEW_VALUE_SCALE)
+    new = network.new_value_rows(ids)
+    if new is not None:
+        tokens, rows = new
+        gates.index_add_(0, tokens, rows @ tables.embed_weight.T, alpha=NEW_VALUE_SCALE)
     if tables.char_weight is not None:
-        gates.addmm_(network.chars(ids[:, n_features : ids.shape[1] - n_new]), tables.char_weight.T)
+        gates.addmm_(network.chars(network.char_ids(ids)), tables.char_weight.T)
     return gates
 
 

@@ -164,22 +164,35 @@ class LSTMTaggerNet(nn.Module):
     def _embed(self, ids: torch.Tensor, static: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Each token's input vector: its features' rows (plus their new-value rows), then the
         character CNN's output; plus the projection of its static vector, if given."""
-        n_features = len(self.embeddings)
-        n_new = n_features * NEW_VALUE_HASHES if self.new_values is not None else 0
         vectors = [table(ids[:, i]) for i, table in enumerate(self.embeddings)]
-        if n_new:
-            # Only the few tokens with a new value read the table: the others' rows are zero.
-            new_ids = ids[:, -n_new:]
-            tokens = new_ids.any(dim=1).nonzero().squeeze(1)
-            if len(tokens):
-                added = self.new_values(new_ids[tokens]).view(len(tokens), n_features, NEW_VALUE_HASHES, -1)
-                vectors = [torch.cat(vectors, dim=1).index_add(0, tokens, added.sum(dim=2).flatten(1),
-                                                                alpha=NEW_VALUE_SCALE)]
+        new = self.new_value_rows(ids)
+        if new is not None:
+            tokens, rows = new
+            vectors = [torch.cat(vectors, dim=1).index_add(0, tokens, rows, alpha=NEW_VALUE_SCALE)]
         if self.chars is not None:
-            vectors.append(self.chars(ids[:, n_features : ids.shape[1] - n_new]))
+            vectors.append(self.chars(self.char_ids(ids)))
         if static is None:
             return torch.cat(vectors, dim=1)
         return torch.cat(vectors, dim=1) + self.static_vectors(static.to(vectors[0].dtype))
+
+    def new_value_rows(self, ids: torch.Tensor) -> Optional[Tuple[torch.Tensor, torch.Tensor]]:
+        """The tokens with a value `initialize` never saw, and their new-value rows summed per
+        feature, (n, n_features x embed width), before NEW_VALUE_SCALE; None if no token has one.
+        Only those tokens read the table: the others' rows are zero."""
+        if self.new_values is None:
+            return None
+        n_features = len(self.embeddings)
+        new_ids = ids[:, -n_features * NEW_VALUE_HASHES :]
+        tokens = new_ids.any(dim=1).nonzero().squeeze(1)
+        if not len(tokens):
+            return None
+        rows = self.new_values(new_ids[tokens]).view(len(tokens), n_features, NEW_VALUE_HASHES, -1)
+        return tokens, rows.sum(dim=2).flatten(1)
+
+    def char_ids(self, ids: torch.Tensor) -> torch.Tensor:
+        """The character id columns of `ids` (between the features' and the new-value ones)."""
+        n_new = len(self.embeddings) * NEW_VALUE_HASHES if self.new_values is not None else 0
+        return ids[:, len(self.embeddings) : ids.shape[1] - n_new]
 
     def _run_lstm(self, packed: PackedSequence, dropout: float) -> PackedSequence:
         """The LSTM over the packed vectors, with `dropout` between its layers.

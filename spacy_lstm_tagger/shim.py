@@ -91,11 +91,16 @@ class AveragingPyTorchShim(PyTorchShim):
                         parameter.copy_(updated)
             parameter.grad.zero_()
         self._grad_scaler.update()
-        self._int8_network = self._gate_tables = None  # made again from the new weights
+        self._weights_changed()
 
     def from_bytes(self, bytes_data):
-        self._int8_network = self._gate_tables = None  # made again from the loaded weights
+        self._weights_changed()
         return super().from_bytes(bytes_data)
+
+    def _weights_changed(self) -> None:
+        """Drop what was made from the weights (the int8 copy, the gate tables): made again at
+        the next prediction."""
+        self._int8_network = self._gate_tables = None
 
     @contextlib.contextmanager
     def use_params(self, params):
@@ -109,12 +114,12 @@ class AveragingPyTorchShim(PyTorchShim):
             return
         backup = {name: value.clone() for name, value in self._model.state_dict().items()}
         self._model.load_state_dict(averages, strict=False)
-        self._gate_tables = None
+        self._weights_changed()
         try:
             yield
         finally:
             self._model.load_state_dict(backup)
-            self._gate_tables = None
+            self._weights_changed()
 
 
 def serialize_network(network: torch.nn.Module) -> bytes:
