@@ -37,6 +37,7 @@ mixed_precision = false
 char_width = 64
 char_length = 16
 new_value_rows = 16384
+cpu_bfloat16 = true
 """
 DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
 

@@ -35,11 +35,15 @@ class Plan(NamedTuple):
     backward_order: torch.Tensor
 
 
-def run_lstm_by_length(lstm: nn.LSTM, vectors: torch.Tensor, lengths: numpy.ndarray, dropout: float) -> torch.Tensor:
+def run_lstm_by_length(
+    lstm: nn.LSTM, vectors: torch.Tensor, lengths: numpy.ndarray, dropout: float, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
     """The (bi)LSTM's output for sentences laid end to end in `vectors` (n_tokens, width), with
-    `dropout` between its layers: (n_tokens, hidden width x directions), in the same order."""
+    `dropout` between its layers: (n_tokens, hidden width x directions), in the same order, as
+    float32. With `dtype` bfloat16, the kernels read the inputs and weights in bfloat16 (the
+    gradients reach the float32 weights through the casts)."""
     plan = plan_groups(lengths)
-    hidden = vectors
+    hidden = vectors.to(dtype)
     for layer in range(lstm.num_layers):
         if layer:
             hidden = apply_dropout(hidden, dropout)
@@ -48,7 +52,7 @@ def run_lstm_by_length(lstm: nn.LSTM, vectors: torch.Tensor, lengths: numpy.ndar
         if lstm.bidirectional:
             directions.append(_direction(lstm, with_padding, plan, layer, True))
         hidden = torch.cat(directions, dim=1)
-    return hidden
+    return hidden.float()
 
 
 def plan_groups(lengths: numpy.ndarray) -> Plan:
@@ -96,12 +100,13 @@ def _direction(lstm: nn.LSTM, with_padding: torch.Tensor, plan: Plan, layer: int
     """One direction of one layer, over all the groups: (n_tokens, hidden width), in token order.
     `with_padding` is the layer's input with a zero row after the last token's."""
     suffix = f"_l{layer}" + ("_reverse" if backward else "")
-    weights = [getattr(lstm, name + suffix) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    weights = [getattr(lstm, name + suffix).to(with_padding.dtype) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
     outputs = []
     for group, valid in zip(plan.groups, plan.valid):
         rows = group.backward_rows if backward else group.forward_rows
         start = with_padding.new_zeros((1, rows.shape[1], lstm.hidden_size))
-        hidden = torch.lstm(with_padding[rows], (start, start), weights, True, 1, 0.0, True, False, False)[0]
-        outputs.append(hidden.reshape(-1, lstm.hidden_size)[valid])
+        inputs = with_padding.index_select(0, rows.reshape(-1)).view(*rows.shape, -1)
+        hidden = torch.lstm(inputs, (start, start), weights, True, 1, 0.0, True, False, False)[0]
+        outputs.append(hidden.reshape(-1, lstm.hidden_size).index_select(0, valid))
     order = plan.backward_order if backward else plan.forward_order
-    return torch.cat(outputs)[order]
+    return torch.cat(outputs).index_select(0, order)

@@ -36,6 +36,7 @@ def build_lstm_tagger_v2(
     char_length: int = 16,
     new_value_rows: int = 16384,
     include_static_vectors: bool = False,
+    cpu_bfloat16: bool = False,
     nO: Optional[int] = None,
 ) -> Model[List[Doc], List[Floats2d]]:
     """Build a tagger: feature embeddings -> (Bi)LSTM -> linear -> softmax.
@@ -55,7 +56,8 @@ def build_lstm_tagger_v2(
     depth (int): Number of stacked LSTM layers.
     bidirectional (bool): Run the LSTM in both directions.
     feature_dropout (float): Chance, in an update with dropout, of replacing a feature with "unknown".
-    mixed_precision (bool): Run the network under CUDA autocast (GPU only).
+    mixed_precision (bool): Run the network under CUDA autocast (GPU only; for a CPU see
+        `cpu_bfloat16`).
     char_width (int): Width of a character CNN over each lowercase word, whose output joins
         the feature embeddings (0: no character CNN).
     char_length (int): Characters the CNN reads per word: the first and last half of them
@@ -64,6 +66,10 @@ def build_lstm_tagger_v2(
     include_static_vectors (bool): Add each token's row of the vocab's vectors (`[initialize]
         vectors`; a plain table or floret), frozen, through a learned linear projection, to its
         embeddings, as spaCy's StaticVectors does. `initialize` fails if the vocab has none.
+    cpu_bfloat16 (bool): When training on a CPU with native bfloat16 instructions (AVX-512 BF16
+        or AMX), run the LSTM's kernels on bfloat16 copies of its inputs and weights; the
+        weights, their gradients and every other layer stay float32. Elsewhere, and for
+        tagging, float32 throughout. Added after v2's first release; false keeps v2 as it was.
     nO (Optional[int]): Number of tags; taken from the labels at initialize if unset.
     RETURNS (Model[List[Doc], List[Floats2d]]): One (n_tokens, n_tags) probability array per Doc.
     """
@@ -73,7 +79,7 @@ def build_lstm_tagger_v2(
         _features(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, new_value_rows),
         dict(embed_width=embed_width, hidden_width=hidden_width, depth=depth, bidirectional=bidirectional,
              char_width=char_width, new_value_rows=new_value_rows, zero_output=True,
-             static_vectors=bool(include_static_vectors)),
+             static_vectors=bool(include_static_vectors), cpu_bfloat16=bool(cpu_bfloat16)),
         {"dropout_rate": 0.0, "feature_dropout": _rate("feature_dropout", feature_dropout)},
         mixed_precision,
         nO,

@@ -1,5 +1,6 @@
 """The PyTorch network: feature embeddings (and a character CNN) -> (Bi)LSTM over packed
 sentences -> linear."""
+import functools
 import os
 import warnings
 from typing import List, Optional, Sequence, Tuple
@@ -29,6 +30,17 @@ def _one_thread_in_child() -> None:
 os.register_at_fork(after_in_child=_one_thread_in_child)
 
 
+@functools.lru_cache(maxsize=None)
+def native_bfloat16() -> bool:
+    """Whether oneDNN runs bfloat16 natively on this CPU (AVX-512 BF16 or AMX); warns, once, if
+    not: there, bfloat16 would be emulated, slower than float32."""
+    supported = bool(getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)())
+    if not supported:
+        warnings.warn("lstm_tagger: cpu_bfloat16 = true, but this CPU has no native bfloat16 "
+                      "instructions (AVX-512 BF16 or AMX); training in float32")
+    return supported
+
+
 class LSTMTaggerNet(nn.Module):
     """Embed each token's feature ids, run an LSTM over each sentence, score each tag.
 
@@ -54,6 +66,8 @@ class LSTMTaggerNet(nn.Module):
         likely, as spaCy's Softmax_v2 does.
     static_vectors (bool): Add a learned linear projection of each token's static vector
         (given to `forward`) to its embeddings; `resize_static_vectors` sets the vectors' width.
+    cpu_bfloat16 (bool): Train the LSTM's kernels in bfloat16 on a CPU that has native
+        bfloat16 instructions (see `native_bfloat16`).
     """
 
     def __init__(
@@ -67,8 +81,10 @@ class LSTMTaggerNet(nn.Module):
         new_value_rows: int = 0,
         zero_output: bool = False,
         static_vectors: bool = False,
+        cpu_bfloat16: bool = False,
     ):
         super().__init__()
+        self.cpu_bfloat16 = cpu_bfloat16
         self.embed_width = embed_width
         self.zero_output = zero_output
         self.embeddings = nn.ModuleList(nn.Embedding(1, embed_width) for _ in range(n_features))
@@ -150,7 +166,8 @@ class LSTMTaggerNet(nn.Module):
             ids = torch.cat(columns, dim=1)
         if torch.is_grad_enabled() and ids.device.type == "cpu":  # training on a CPU: see lstm_by_length.py
             vectors = apply_dropout(self._embed(ids, static), dropout)
-            hidden = run_lstm_by_length(self.lstm, vectors, lengths.numpy(), dropout)
+            dtype = torch.bfloat16 if self.cpu_bfloat16 and native_bfloat16() else torch.float32
+            hidden = run_lstm_by_length(self.lstm, vectors, lengths.numpy(), dropout, dtype)
             return self.output(apply_dropout(hidden, dropout))
         order, batch_sizes = packing_order(lengths)
         order = order.to(ids.device)

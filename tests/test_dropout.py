@@ -63,3 +63,19 @@ def test_tagging_never_drops():
     docs = [nlp.make_doc("The dog ate the apple")]
     first, second = tagger.predict(docs)[0], tagger.predict(docs)[0]
     assert (first == second).all()
+
+
+def test_the_cpu_mask_drops_at_the_rate_and_keeps_the_mean():
+    import torch
+
+    from spacy_lstm_tagger.dropout import apply_dropout
+
+    vectors = torch.ones(1000, 1000)
+    torch.manual_seed(0)
+    dropped = apply_dropout(vectors, 0.25)
+    assert abs(float((dropped == 0).float().mean()) - 0.25) < 0.002
+    assert torch.equal(dropped.unique(), torch.tensor([0.0, 4 / 3]))
+    torch.manual_seed(0)
+    assert torch.equal(apply_dropout(vectors, 0.25), dropped)  # torch's seed fixes the mask
+    assert not torch.equal(apply_dropout(vectors, 0.25), dropped)
+    assert apply_dropout(vectors, 0.0) is vectors
