@@ -5,8 +5,9 @@ python benchmarks/speed.py --quick        # trains both briefly first (a smoke t
 python benchmarks/speed.py --ours DIR --spacy DIR --gpu-only   # on a CUDA machine: GPU rows only
 
 Every measurement runs in a fresh process with its thread setting; figures are medians. The
-timed jobs (tagging, int8 tagging, training) take turns, one run each per round, the two systems'
-alternating: so a machine that slows down for a while slows both alike, and the ratios hold.
+timed jobs (tagging, int8 tagging, training, and ours also training with float32 LSTM kernels)
+take turns, one run each per round, the two systems' alternating: so a machine that slows down
+for a while slows both alike, and the ratios hold.
 """
 import argparse
 import json
@@ -24,6 +25,8 @@ from common import (
 )
 
 OURS, SPACY = "lstm_tagger", "spacy_cnn"
+FLOAT32_TRAINING = "components.lstm_tagger.model.cpu_bfloat16"
+"""The config override that (set to false) trains ours with float32 LSTM kernels."""
 
 
 def parse_args():
@@ -98,6 +101,10 @@ def measure_timed(results: dict, args) -> None:
                 int8 = results[OURS]["int8"]
                 jobs.append((int8, f"tag_{threads}", "tag_speed", threads, dict(model=int8["model"])))
             jobs.append((results[system], f"train_{threads}", "train_speed", threads, _train_args(model, args)))
+            if system == OURS:  # and training without bfloat16 kernels, for comparison
+                float32 = results[OURS].setdefault("float32", {})
+                jobs.append((float32, f"train_{threads}", "train_speed", threads,
+                             {**_train_args(model, args), "config": {FLOAT32_TRAINING: False}}))
     runs = [[] for _ in jobs]
     for round_ in range(args.repeats):
         print(f"  timed round {round_ + 1} of {args.repeats}", flush=True)
@@ -142,6 +149,9 @@ def table_rows(results: dict, args) -> list:
     ]
     for t in args.threads:
         rows.append((f"CPU training words/s, {_threads(t)}", lambda r, t=t: r[f"train_{t}"]["median"]))
+    for t in args.threads:
+        rows.append((f"CPU training words/s, {_threads(t)}, ours with cpu_bfloat16 = false",
+                     lambda r, t=t: r.get("float32", r)[f"train_{t}"]["median"]))
     rows += [
         ("RSS before tagging (MB)", lambda r: r["stream"]["baseline_mb"]),
         (f"RSS after first {args.stream_tokens // 10:,} tokens (MB)", lambda r: r["stream"]["checkpoint_mb"]),

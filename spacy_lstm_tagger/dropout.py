@@ -18,9 +18,14 @@ def apply_dropout(vectors: torch.Tensor, rate: float) -> torch.Tensor:
         return vectors
     if vectors.device.type != "cpu":
         keep = torch.empty_like(vectors).uniform_() >= rate
-        return vectors * keep.to(vectors.dtype).mul_(1.0 / (1.0 - rate))
+        return _scaled(vectors, keep, 1.0 / (1.0 - rate))
     threshold = round(rate * MASK_LEVELS)
     generator = numpy.random.default_rng(int(torch.randint(0, 2**62, ())))
     draws = generator.integers(0, MASK_LEVELS, tuple(vectors.shape), dtype=numpy.uint16)
-    keep = torch.from_numpy(draws >= threshold)
-    return vectors * keep.to(vectors.dtype).mul_(MASK_LEVELS / (MASK_LEVELS - threshold))
+    return _scaled(vectors, torch.from_numpy(draws >= threshold), MASK_LEVELS / (MASK_LEVELS - threshold))
+
+
+def _scaled(vectors: torch.Tensor, keep: torch.Tensor, scale: float) -> torch.Tensor:
+    """The kept values times `scale`, the others 0. The scale multiplies the values, not the
+    mask: in bfloat16, 4/3 itself would round to 1.336."""
+    return (vectors * keep.to(vectors.dtype)).mul_(scale)

@@ -107,6 +107,9 @@ def test_speed_quick(tmp_path):
     assert table["CPU tagging words/s, 1 thread, ours int8"]["lstm_tagger"] == int8["tag_1"]["median"] > 0
     assert table["CPU tagging words/s, 1 thread, ours int8"]["spacy_cnn"] == table["CPU tagging words/s, 1 thread"]["spacy_cnn"]
     assert int8["tag_acc"] > majority_tag_share()
+    float32 = result["results"]["lstm_tagger"]["float32"]
+    row = table["CPU training words/s, 1 thread, ours with cpu_bfloat16 = false"]
+    assert row["lstm_tagger"] == float32["train_1"]["median"] > 0
     change = table["dev tag acc change, int8 - float (points)"]["lstm_tagger"]
     assert change == pytest.approx(int8["tag_acc"] - table["dev tag acc (%)"]["lstm_tagger"])
     for system in ("lstm_tagger", "spacy_cnn"):

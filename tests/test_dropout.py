@@ -79,3 +79,18 @@ def test_the_cpu_mask_drops_at_the_rate_and_keeps_the_mean():
     assert torch.equal(apply_dropout(vectors, 0.25), dropped)  # torch's seed fixes the mask
     assert not torch.equal(apply_dropout(vectors, 0.25), dropped)
     assert apply_dropout(vectors, 0.0) is vectors
+
+
+def test_bfloat16_values_are_scaled_without_bias():
+    """Between the LSTM layers of bfloat16 training the values are bfloat16: each kept one is
+    scaled by 4/3 and rounded, not multiplied by 4/3 rounded to bfloat16 (1.336)."""
+    import torch
+
+    from spacy_lstm_tagger.dropout import apply_dropout
+
+    torch.manual_seed(0)
+    vectors = torch.randn(1000, 1000).bfloat16()
+    dropped = apply_dropout(vectors, 0.25)
+    kept = dropped != 0
+    ratio = dropped[kept].float().abs().sum() / vectors[kept].float().abs().sum()
+    assert abs(float(ratio) / (4 / 3) - 1) < 2e-4
