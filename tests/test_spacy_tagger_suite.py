@@ -25,12 +25,12 @@ def load_suite() -> dict:
 
 SUITE = load_suite()
 KNOWN_FAILURES = {
-    # Trained on "like" (V) and "green" (J) alone, spaCy's tagger tags the unseen "blue" in
-    # "I like blue eggs" as J from its context. Ours says V: with min_freq 2 every word seen
-    # once, "like" among them, shares the unknown row that "blue" also gets, and its only
-    # tagged user is "like"; its 1-letter suffix "e" is "like"'s too. Not dropout: with
+    # Trained on "like", "hate" (V), "s" (S) and "green" (J), ours tags the unseen "blue" in
+    # "I like blue eggs" V: with min_freq 2 it shares the unknown row with the words seen once
+    # ("like", "hate", "s"), and its 1-letter suffix "e" with "like" and "hate". spaCy's tagger
+    # says J, as it does for "I" and "eggs", which the data never tagged. Not dropout: with
     # drop=0 the update is deterministic and the tag is the same. Open in issue 11.
-    "test_incomplete_data": "the unseen 'blue' takes the tag of 'like', the one tagged rare word",
+    "test_incomplete_data": "the unseen 'blue' takes V, the tag of most rare words in the data and of its suffix 'e'",
 }
 
 
