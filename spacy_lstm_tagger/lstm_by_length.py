@@ -100,7 +100,8 @@ def _direction(lstm: nn.LSTM, with_padding: torch.Tensor, plan: Plan, layer: int
     """One direction of one layer, over all the groups: (n_tokens, hidden width), in token order.
     `with_padding` is the layer's input with a zero row after the last token's."""
     suffix = f"_l{layer}" + ("_reverse" if backward else "")
-    weights = [getattr(lstm, name + suffix).to(with_padding.dtype) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    weights = [getattr(lstm, name + suffix).to(with_padding.dtype) for name in names]
     outputs = []
     for group, valid in zip(plan.groups, plan.valid):
         rows = group.backward_rows if backward else group.forward_rows
