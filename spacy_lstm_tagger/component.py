@@ -104,7 +104,7 @@ class LSTMTagger(Tagger):
 
         store_probabilities (bool): Set those two attributes on the tokens the component tags.
         top_k (int): How many (tag, probability) pairs `token._.tag_alternatives` keeps.
-        quantize (bool): Tag with int8 weights in the LSTM and output layer (CPU only; 1.3 times
+        quantize (bool): Tag with int8 weights in the LSTM and output layer (CPU only; 1.45 times
             as fast at 1 thread, as measured). The saved weights stay float, and the component
             cannot train.
         tagger_settings: overwrite, scorer, neg_prefix, label_smoothing, as for spaCy's Tagger.

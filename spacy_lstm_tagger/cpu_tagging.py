@@ -71,11 +71,11 @@ def make_tables(network: LSTMTaggerNet) -> GateTables:
     # times as fast as its tanh, so one sigmoid serves all four gates (see _recurrence).
     scale = torch.ones(4 * lstm.hidden_size)
     scale[2 * lstm.hidden_size : 3 * lstm.hidden_size] = 2.0
+    both_scales = scale.repeat(len(directions))  # for the directions' gates side by side
     with torch.no_grad():
         layers = range(lstm.num_layers)
-        input_weights = [torch.cat(stacked("weight_ih", layer)) * scale.repeat(len(directions))[:, None]
-                         for layer in layers]
-        biases = [(torch.cat(stacked("bias_ih", layer)) + torch.cat(stacked("bias_hh", layer))) * scale.repeat(len(directions))
+        input_weights = [torch.cat(stacked("weight_ih", layer)) * both_scales[:, None] for layer in layers]
+        biases = [(torch.cat(stacked("bias_ih", layer)) + torch.cat(stacked("bias_hh", layer))) * both_scales
                   for layer in layers]
         recurrent = [torch.stack([w.T * scale for w in stacked("weight_hh", layer)]).contiguous() for layer in layers]
         width, n_features = network.embed_width, len(network.embeddings)

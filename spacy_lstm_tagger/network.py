@@ -156,8 +156,7 @@ class LSTMTaggerNet(nn.Module):
         """
         if ids.shape[0] == 0:
             return torch.zeros((0, self.n_labels), device=ids.device)
-        n_features = len(self.embeddings)
-        n_new = n_features * NEW_VALUE_HASHES if self.new_values is not None else 0
+        n_features, n_new = len(self.embeddings), self.n_new_value_columns
         if feature_dropout > 0:
             unknown = torch.rand((ids.shape[0], n_features), device=ids.device) < feature_dropout
             columns = [ids[:, :n_features].masked_fill(unknown, 0), ids[:, n_features : ids.shape[1] - n_new]]
@@ -199,17 +198,21 @@ class LSTMTaggerNet(nn.Module):
         if self.new_values is None:
             return None
         n_features = len(self.embeddings)
-        new_ids = ids[:, -n_features * NEW_VALUE_HASHES :]
+        new_ids = ids[:, -self.n_new_value_columns :]
         tokens = new_ids.any(dim=1).nonzero().squeeze(1)
         if not len(tokens):
             return None
         rows = self.new_values(new_ids[tokens]).view(len(tokens), n_features, NEW_VALUE_HASHES, -1)
         return tokens, rows.sum(dim=2).flatten(1)
 
+    @property
+    def n_new_value_columns(self) -> int:
+        """The number of new-value id columns, the last ones: NEW_VALUE_HASHES per feature, or 0."""
+        return len(self.embeddings) * NEW_VALUE_HASHES if self.new_values is not None else 0
+
     def char_ids(self, ids: torch.Tensor) -> torch.Tensor:
         """The character id columns of `ids` (between the features' and the new-value ones)."""
-        n_new = len(self.embeddings) * NEW_VALUE_HASHES if self.new_values is not None else 0
-        return ids[:, len(self.embeddings) : ids.shape[1] - n_new]
+        return ids[:, len(self.embeddings) : ids.shape[1] - self.n_new_value_columns]
 
     def _run_lstm(self, packed: PackedSequence, dropout: float) -> PackedSequence:
         """The LSTM over the packed vectors, with `dropout` between its layers.

@@ -7,7 +7,7 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
 from spacy_lstm_tagger.lstm_by_length import GROUP_COST, plan_groups, run_lstm_by_length
-from spacy_lstm_tagger.network import packing_order
+from spacy_lstm_tagger.network import native_bfloat16, packing_order
 
 
 def packed_lstm(lstm, vectors, lengths):
@@ -43,7 +43,7 @@ def test_groups_trade_padding_for_fewer_kernel_calls():
     assert len(one_each.groups) == 2
 
 
-@pytest.mark.skipif(not torch.ops.mkldnn._is_mkldnn_bf16_supported(), reason="no native bfloat16 on this CPU")
+@pytest.mark.skipif(not native_bfloat16(), reason="no native bfloat16 on this CPU")
 def test_bfloat16_kernels_give_float32_outputs_and_gradients_close_to_float32s():
     """With dtype bfloat16 the kernels read bfloat16 copies; what comes out, and the gradients of
     the float32 weights, are float32 and within bfloat16's rounding of the float32 run."""
