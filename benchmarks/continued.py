@@ -9,7 +9,9 @@ its trained components resumes it on the second half for --continue-steps steps 
 Both phases use model-last, so every system has the same step counts (keep them multiples of
 the configs' eval_frequency, 500 and 200, so that the log's last row is the last step).
 Each phase is scored on gold-word dev Docs: all tokens, "new words" (form in the second half
-but not the first) and words unseen in both halves. Both phases share one tag set (all tags
+but not the first) and words unseen in both halves. For reference, each system is also
+trained from scratch on both halves for --first-steps + --continue-steps steps: the new-word
+accuracy that training on all the data reaches in as many steps. Both phases share one tag set (all tags
 of the two halves), given in phase 1's [initialize], as the second half has tags the first
 lacks (EWT: XX).
 """
@@ -50,7 +52,8 @@ def parse_args():
 
 def split_corpus(directory: Path, limit: int = 0) -> dict:
     """Write the first and second half (by Doc order) of corpus/train.spacy, or of its first
-    `limit` Docs, into `directory`, and the tags of both into tags.json; return their paths and sizes."""
+    `limit` Docs, and both together, into `directory`, and the tags of both into tags.json;
+    return their paths and sizes."""
     import spacy
     from spacy.tokens import DocBin
 
@@ -59,8 +62,9 @@ def split_corpus(directory: Path, limit: int = 0) -> dict:
     middle = len(docs) // 2
     directory.mkdir(parents=True, exist_ok=True)
     halves = {}
-    for name, part in (("first", docs[:middle]), ("second", docs[middle:])):
-        path = directory / f"{name}-half.spacy"
+    parts = {"first": docs[:middle], "second": docs[middle:], "both": docs}
+    for name, part in parts.items():
+        path = directory / ("both-halves.spacy" if name == "both" else f"{name}-half.spacy")
         DocBin(docs=part).to_disk(path)
         halves[name] = {"path": str(path), "docs": len(part), "tokens": sum(map(len, part)),
                         "tags": sorted({t.tag_ for doc in part for t in doc if t.tag_})}
@@ -125,14 +129,17 @@ def train_phase(system: str, phase: int, config: Path, train: str, steps: int, a
 
 
 def run_system(system: str, split: dict, reference: dict, args) -> list:
-    """Phase 1 on the first half, phase 2 resumed on the second; a scored row per phase."""
+    """Phase 1 on the first half, phase 2 resumed on the second, and "phase 0" from scratch on
+    both for as many steps in all; a scored row per phase."""
     configs = args.output / "configs"
     configs.mkdir(parents=True, exist_ok=True)
     base = write_config(system, configs)
     rows, model = [], None
-    for phase, half, steps in ((1, "first", args.first_steps), (2, "second", args.continue_steps)):
+    phases = ((1, "first", args.first_steps), (2, "second", args.continue_steps),
+              (0, "both", args.first_steps + args.continue_steps))
+    for phase, half, steps in phases:
         path = configs / f"{system}-phase{phase}.cfg"
-        config = phase1_config(base, path, split["tags_file"]) if phase == 1 else phase2_config(base, path, model)
+        config = phase2_config(base, path, model) if phase == 2 else phase1_config(base, path, split["tags_file"])
         trained = train_phase(system, phase, config, split[half]["path"], steps, args)
         model = args.output / system / f"phase{phase}" / "model-last"
         rows.append({"system": system, "phase": phase, "model": str(model), **trained,
@@ -151,11 +158,12 @@ def gains(rows: list) -> dict:
 def render(result: dict) -> str:
     """The markdown report: settings, subset sizes, and a row per phase and gain."""
     table = []
+    names = {1: "1: first half", 2: "2: resumed on second half", 0: "from scratch on both halves"}
     for row in result["rows"]:
-        table.append([row["system"], {1: "1: first half", 2: "2: resumed on second half"}[row["phase"]],
+        table.append([row["system"], names[row["phase"]],
                       f"{row['steps']:,}", *(f"{row[key]:.2f}" for key in SUBSETS),
                       f"{row['train_seconds'] / 60:.1f}"])
-        if row["phase"] == 2:
+        if row["phase"] == 2:  # phase 0 comes after it
             gain = result["gains"][row["system"]]
             table.append([row["system"], "gain", "", *(f"{gain[key]:+.2f}" for key in SUBSETS), ""])
     info, split, dev = result["machine"], result["split"], result["dev"]

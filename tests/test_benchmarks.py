@@ -153,10 +153,14 @@ def test_continued_quick(tmp_path):
     assert n_new > 0 and f"New-word dev tokens: {n_new:,} of {len(dev):,}" in log
 
     rows = {(row["system"], row["phase"]): row for row in result["rows"]}
-    assert sorted(rows) == [("lstm_tagger", 1), ("lstm_tagger", 2), ("spacy_cnn", 1), ("spacy_cnn", 2)]
+    assert sorted(rows) == [(system, phase) for system in ("lstm_tagger", "spacy_cnn") for phase in (0, 1, 2)]
+    both = list(DocBin().from_disk(tmp_path / "corpus" / "both-halves.spacy").get_docs(vocab))
+    assert tagged_words(both) == tagged_words(corpus)  # phase 0 trains on both halves
     for (system, phase), row in rows.items():
-        assert row["steps"] == {1: 100, 2: 50}[phase]  # the same step counts for both systems
+        assert row["steps"] == {1: 100, 2: 50, 0: 150}[phase]  # the same step counts for both systems
         assert row["model"] == str(tmp_path / system / f"phase{phase}" / "model-last")
+        sourced = "source = " in (tmp_path / "configs" / f"{system}-phase{phase}.cfg").read_text()
+        assert sourced == (phase == 2)  # phase 0 starts from scratch, as phase 1 does
     assert sorted(result["gains"]) == ["lstm_tagger", "spacy_cnn"]
     for system, gain in result["gains"].items():
         assert gain == {key: rows[system, 2][key] - rows[system, 1][key]
@@ -165,7 +169,8 @@ def test_continued_quick(tmp_path):
         # update) is nearer phase 1's last than phase 1's first
         phase1, phase2 = eval_accuracies(log, f"{system}-phase1"), eval_accuracies(log, f"{system}-phase2")
         assert abs(phase2[0] - phase1[-1]) < abs(phase2[0] - phase1[0])
-    assert "| spacy_cnn | gain |" in (tmp_path / "continued.md").read_text()
+    report = (tmp_path / "continued.md").read_text()
+    assert "| spacy_cnn | gain |" in report and "| spacy_cnn | from scratch on both halves | 150 |" in report
 
 
 @pytest.mark.slow
