@@ -6,14 +6,14 @@ python benchmarks/continued.py [--first-steps 3000] [--continue-steps 1000] [--s
 The training Docs are split by order into two halves. Each system trains with the real
 `spacy train` on the first half for --first-steps steps (phase 1); then a config that sources
 its trained components resumes it on the second half for --continue-steps steps (phase 2).
-Both phases use model-last, so every system has the same step counts (keep them multiples of
+Every phase uses model-last, so every system has the same step counts (keep them multiples of
 the configs' eval_frequency, 500 and 200, so that the log's last row is the last step).
 Each phase is scored on gold-word dev Docs: all tokens, "new words" (form in the second half
 but not the first) and words unseen in both halves. For reference, each system is also
-trained from scratch on both halves for --first-steps + --continue-steps steps: the new-word
-accuracy that training on all the data reaches in as many steps. Both phases share one tag set (all tags
-of the two halves), given in phase 1's [initialize], as the second half has tags the first
-lacks (EWT: XX).
+trained from scratch on both halves for --first-steps + --continue-steps steps ("phase 0"):
+what training on all the data reaches in as many steps. Every phase has one tag set (all tags
+of the two halves), given in the [initialize] of the runs from scratch, as the second half has
+tags the first lacks (EWT: XX).
 """
 import argparse
 import json
