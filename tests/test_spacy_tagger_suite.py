@@ -29,9 +29,12 @@ KNOWN_FAILURES = {
     # With min_freq 2 the words seen once share the unknown rows of NORM and of each affix
     # table; "like" is the only tagged one, so those rows learn V. The unseen "blue" in "I like
     # blue eggs" has them, "like"'s suffix "e", its shape and characters: ours tags it V
-    # (without the affix features: J). spaCy's tagger says J, as it does for "I" and "eggs", which the
-    # data never tagged. Not dropout: with drop=0 the update is deterministic. Open in issue 11.
-    "test_incomplete_data": "the unseen 'blue' takes V, which the unknown rows learn from 'like', the only tagged rare word",
+    # (without the affix features: J). spaCy's tagger says J, as it does for "I" and "eggs",
+    # which the data never tagged. Not dropout: with drop=0 the update is deterministic.
+    # Open in issue 11.
+    "test_incomplete_data": (
+        "the unseen 'blue' takes V, which the unknown rows learn from 'like', the only tagged rare word"
+    ),
 }
 
 
