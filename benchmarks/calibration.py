@@ -14,9 +14,9 @@ from pathlib import Path
 import spacy
 
 from common import DEV
-from spacy_lstm_tagger.calibrate import gold_probabilities, read_gold_docs
-from spacy_lstm_tagger.confidence import calibration_summary
-from spacy_lstm_tagger.temperature import apply_temperature, fit_temperature
+from spacy_lstm_tagger.pipeline.calibration import gold_probabilities, read_gold_docs
+from spacy_lstm_tagger.pipeline.confidence import calibration_summary
+from spacy_lstm_tagger.pipeline.temperature import apply_temperature, fit_temperature
 
 
 def summary(probabilities, gold) -> dict:

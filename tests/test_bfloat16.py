@@ -5,7 +5,7 @@ import pytest
 import torch
 from thinc.api import Adam
 
-import spacy_lstm_tagger.network as network_module
+import spacy_lstm_tagger.pytorch.network as network_module
 from conftest import train_tutorial_tagger, tutorial_examples
 
 NATIVE = network_module.native_bfloat16()

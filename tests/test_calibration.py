@@ -10,8 +10,8 @@ import spacy
 from spacy.tokens import Doc, DocBin
 
 from conftest import ROOT, SMALL_MODEL, TUTORIAL_DATA, train_tutorial_tagger
-from spacy_lstm_tagger.calibrate import calibrate, make_calibrate_temperature
-from spacy_lstm_tagger.temperature import TEMPERATURE, apply_temperature
+from spacy_lstm_tagger.pipeline.calibration import calibrate, make_calibrate_temperature
+from spacy_lstm_tagger.pipeline.temperature import TEMPERATURE, apply_temperature
 
 TAGS = ["DET", "NN", "V"]
 DOCS = [words for words, _ in TUTORIAL_DATA] + ["The dog read the book".split(), "Everybody ate that apple".split()]

@@ -6,8 +6,8 @@ import torch
 from spacy.tokens import Doc
 
 from conftest import train_tutorial_tagger
-from spacy_lstm_tagger.features import n_features
-from spacy_lstm_tagger.network import CharCNN
+from spacy_lstm_tagger.layers.features import n_features
+from spacy_lstm_tagger.pytorch.char_cnn import CharCNN
 
 CHAR_MODEL = {"char_width": 8, "char_length": 6}
 

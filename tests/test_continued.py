@@ -8,8 +8,8 @@ from spacy.util import fix_random_seed
 from thinc.api import Adam
 
 from conftest import SMALL_MODEL, tutorial_examples
-from spacy_lstm_tagger.network import LSTMTaggerNet
-from spacy_lstm_tagger.util import NEW_VALUE_HASHES, NEW_VALUE_SCALE
+from spacy_lstm_tagger.pytorch.network import LSTMTaggerNet
+from spacy_lstm_tagger.pytorch.columns import NEW_VALUE_HASHES, NEW_VALUE_SCALE
 
 # NORM alone, no affixes or characters: only a word's own rows can tell two new words apart.
 WORDS_ONLY = {**SMALL_MODEL, "attrs": ["NORM"], "prefix_lengths": [], "suffix_lengths": [], "char_width": 0}

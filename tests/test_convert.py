@@ -4,7 +4,7 @@ from spacy.tokens import DocBin
 from spacy.vocab import Vocab
 
 from conftest import ROOT
-from spacy_lstm_tagger.convert import convert
+from spacy_lstm_tagger.cli.convert import convert
 
 CONLLU = """# sent_id = 1
 # text = Don't go.

@@ -8,8 +8,8 @@ from spacy.training import Example
 from thinc.api import Adam
 
 from conftest import SMALL_MODEL, tutorial_examples
-from spacy_lstm_tagger.cpu_tagging import MIN_TOKENS_PER_STEP, applies, logits, make_tables
-from spacy_lstm_tagger.network import LSTMTaggerNet
+from spacy_lstm_tagger.pytorch.gate_tables import MIN_TOKENS_PER_STEP, applies, logits, make_tables
+from spacy_lstm_tagger.pytorch.network import LSTMTaggerNet
 
 
 def network(bidirectional: bool, depth: int, char_width: int, new_value_rows: int) -> LSTMTaggerNet:

@@ -43,7 +43,7 @@ def test_v1_keeps_its_fixed_rates_whatever_drop():
 
 
 def test_the_rates_each_call_gets():
-    from spacy_lstm_tagger.model import _dropout_rates
+    from spacy_lstm_tagger.layers.architectures import _dropout_rates
 
     network = initialized().get_pipe("lstm_tagger").model.get_ref("network")
     v1_network = initialized(V1).get_pipe("lstm_tagger").model.get_ref("network")
@@ -68,7 +68,7 @@ def test_tagging_never_drops():
 def test_the_cpu_mask_drops_at_the_rate_and_keeps_the_mean():
     import torch
 
-    from spacy_lstm_tagger.dropout import apply_dropout
+    from spacy_lstm_tagger.pytorch.dropout import apply_dropout
 
     vectors = torch.ones(1000, 1000)
     torch.manual_seed(0)
@@ -86,7 +86,7 @@ def test_bfloat16_values_are_scaled_without_bias():
     scaled by 4/3 and rounded, not multiplied by 4/3 rounded to bfloat16 (1.336)."""
     import torch
 
-    from spacy_lstm_tagger.dropout import apply_dropout
+    from spacy_lstm_tagger.pytorch.dropout import apply_dropout
 
     torch.manual_seed(0)
     vectors = torch.randn(1000, 1000).bfloat16()

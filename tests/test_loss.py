@@ -7,7 +7,7 @@ from spacy.training import Example
 
 from spacy.strings import get_string_id
 
-from spacy_lstm_tagger.labels import LabelHashes
+from spacy_lstm_tagger.pipeline.labels import LabelHashes
 
 
 def _examples(nlp):

@@ -6,8 +6,9 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
-from spacy_lstm_tagger.lstm_by_length import GROUP_COST, plan_groups, run_lstm_by_length
-from spacy_lstm_tagger.network import native_bfloat16, packing_order
+from spacy_lstm_tagger.pytorch.padded_lstm import GROUP_COST, plan_groups, run_lstm_by_length
+from spacy_lstm_tagger.pytorch.execution import native_bfloat16
+from spacy_lstm_tagger.pytorch.packing import packing_order
 
 
 def packed_lstm(lstm, vectors, lengths):

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from spacy_lstm_tagger.meta import add_meta
+from spacy_lstm_tagger.cli.meta import add_meta
 
 
 def test_adds_the_data_keys_and_keeps_the_pipelines_own(tmp_path):

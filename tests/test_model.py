@@ -142,7 +142,7 @@ def test_optimizer_updates_weights_in_place():
 def test_packing_order_matches_torch():
     from torch.nn.utils.rnn import pack_sequence
 
-    from spacy_lstm_tagger.network import packing_order
+    from spacy_lstm_tagger.pytorch.packing import packing_order
 
     lengths = torch.tensor([3, 1, 5, 3, 2])
     expected = pack_sequence(torch.split(torch.arange(14), lengths.tolist()), enforce_sorted=False)

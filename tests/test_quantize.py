@@ -11,8 +11,8 @@ import torch
 from spacy.tokens import Doc
 
 from conftest import train_tutorial_tagger, tutorial_examples
-from spacy_lstm_tagger.quantize import quantize_pipeline
-from spacy_lstm_tagger.shim import AveragingPyTorchShim
+from spacy_lstm_tagger.cli.quantize import quantize_pipeline
+from spacy_lstm_tagger.layers.shim import AveragingPyTorchShim
 
 INT8 = {"components": {"lstm_tagger": {"quantize": True}}}
 SENTENCES = ["The dog ate the apple", "Everybody read that book", "The apple read a dog"]

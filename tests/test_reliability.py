@@ -17,8 +17,8 @@ from spacy.training.initialize import init_nlp
 from spacy.util import load_config
 
 from conftest import ROOT, SMALL_MODEL, TUTORIAL_DATA, train_tutorial_tagger
-from spacy_lstm_tagger.shim import serialize_network
-from spacy_lstm_tagger.temperature import TEMPERATURE
+from spacy_lstm_tagger.layers.shim import serialize_network
+from spacy_lstm_tagger.pipeline.temperature import TEMPERATURE
 
 TUTORIAL_CONFIG = ROOT / "configs" / "tutorial.cfg"
 WORDS = "The dog ate the apple".split()

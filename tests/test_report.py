@@ -6,7 +6,7 @@ import sys
 import pytest
 from spacy.tokens import Doc, DocBin
 
-from spacy_lstm_tagger.report import compute_report, format_report
+from spacy_lstm_tagger.cli.report import compute_report, format_report
 
 # (word, gold, predicted): 5 of 9 right; V->NN twice, NN->V and ADV->NN once each.
 TOKENS = [

@@ -14,8 +14,8 @@ from spacy.util import fix_random_seed
 from thinc.api import NumpyOps
 
 from conftest import ROOT, SMALL_MODEL
-from spacy_lstm_tagger import windows
-from spacy_lstm_tagger.static_vectors import token_vectors
+from spacy_lstm_tagger.pytorch import windows
+from spacy_lstm_tagger.layers.static_vectors import token_vectors
 
 NOUNS = ["dog", "cat", "house", "tree", "car", "book", "river", "stone"]
 VERBS = ["run", "eat", "sing", "jump", "read", "swim", "walk", "talk"]

@@ -2,8 +2,8 @@
 import numpy
 import pytest
 
-from spacy_lstm_tagger.confidence import calibration_summary, expected_calibration_error, reliability_bins
-from spacy_lstm_tagger.temperature import BOUNDS, apply_temperature, fit_temperature
+from spacy_lstm_tagger.pipeline.confidence import calibration_summary, expected_calibration_error, reliability_bins
+from spacy_lstm_tagger.pipeline.temperature import BOUNDS, apply_temperature, fit_temperature
 
 
 def softmax(logits):

@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from spacy.tokens import Doc
 
-from spacy_lstm_tagger import windows
-from spacy_lstm_tagger.windows import plan_windows
+from spacy_lstm_tagger.pytorch import windows
+from spacy_lstm_tagger.pytorch.windows import plan_windows
 
 
 @settings(max_examples=200, deadline=None)

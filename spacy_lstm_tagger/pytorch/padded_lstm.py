@@ -14,7 +14,7 @@ import numpy
 import torch
 from torch import nn
 
-from .dropout import apply_dropout
+from .lstm_weights import directions, layer_input, layer_weights
 
 # What one more group costs, in padded token steps: its kernel calls' fixed work.
 GROUP_COST = 96
@@ -45,13 +45,10 @@ def run_lstm_by_length(
     plan = plan_groups(lengths)
     hidden = vectors.to(dtype)
     for layer in range(lstm.num_layers):
-        if layer:
-            hidden = apply_dropout(hidden, dropout)
+        hidden = layer_input(hidden, layer, dropout)
         with_padding = torch.cat([hidden, hidden.new_zeros((1, hidden.shape[1]))])  # the padding row last
-        directions = [_direction(lstm, with_padding, plan, layer, False)]
-        if lstm.bidirectional:
-            directions.append(_direction(lstm, with_padding, plan, layer, True))
-        hidden = torch.cat(directions, dim=1)
+        hidden = torch.cat([_direction(lstm, with_padding, plan, layer, backward) for backward in directions(lstm)],
+                           dim=1)
     return hidden.float()
 
 
@@ -99,9 +96,7 @@ def _inverse(tokens: numpy.ndarray) -> torch.Tensor:
 def _direction(lstm: nn.LSTM, with_padding: torch.Tensor, plan: Plan, layer: int, backward: bool) -> torch.Tensor:
     """One direction of one layer, over all the groups: (n_tokens, hidden width), in token order.
     `with_padding` is the layer's input with a zero row after the last token's."""
-    suffix = f"_l{layer}" + ("_reverse" if backward else "")
-    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-    weights = [getattr(lstm, name + suffix).to(with_padding.dtype) for name in names]
+    weights = [weight.to(with_padding.dtype) for weight in layer_weights(lstm, layer, backward)]
     outputs = []
     for group, valid in zip(plan.groups, plan.valid):
         rows = group.backward_rows if backward else group.forward_rows

@@ -1,4 +1,5 @@
 """The `spacy_lstm_tagger.LSTMTagger.v2` (and v1) architectures: Docs -> tag probabilities."""
+import warnings
 from typing import Callable, List, Optional, Tuple
 
 import numpy
@@ -9,12 +10,12 @@ from thinc.api import ArgsKwargs, Model, torch2xp, xp2torch
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
 
-from .features import FeatureIds, doc_features, n_features, table_sizes
-from .network import LSTMTaggerNet
+from ..arrays import split_per_doc
+from ..contract import INITIALIZE_WITH_ALL_DOCS, PREDICT_FLAT, SET_QUANTIZE
+from ..pytorch.network import LSTMTaggerNet
+from .features import FeatureIds, doc_features, id_columns, table_sizes
 from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
 from .static_vectors import token_vectors, vectors_width
-from .util import FLAT_PREDICTIONS, INITIALIZE_WITH_ALL_DOCS, split_per_doc
-from .windows import plan_windows
 
 STATIC_VECTORS = "include_static_vectors"
 """An attr of the node that wraps the network: True if it takes each token's static vector."""
@@ -56,8 +57,9 @@ def build_lstm_tagger_v2(
     depth (int): Number of stacked LSTM layers.
     bidirectional (bool): Run the LSTM in both directions.
     feature_dropout (float): Chance, in an update with dropout, of replacing a feature with "unknown".
-    mixed_precision (bool): Run the network under CUDA autocast (GPU only; for a CPU see
-        `cpu_bfloat16`).
+    mixed_precision (bool): No longer does anything (CUDA autocast was measured slower on a
+        GPU, for tagging and for training); accepted so that saved configs load, with a warning
+        if true.
     char_width (int): Width of a character CNN over each lowercase word, whose output joins
         the feature embeddings (0: no character CNN).
     char_length (int): Characters the CNN reads per word: the first and last half of them
@@ -109,7 +111,7 @@ def build_lstm_tagger_v1(
     models trained with it load, tag and train as before; new configs use v2.
 
     dropout (float): Dropout rate on embeddings, between LSTM layers and on its output.
-    The other arguments are v2's.
+    The other arguments are v2's (`mixed_precision` no longer does anything).
     """
     return _build(
         _features(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, 0),
@@ -139,7 +141,10 @@ def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: b
     """The Docs -> probabilities model around a network of these sizes; `dropout_attrs` go on
     the node that wraps the network, where `_dropout_rates` reads them."""
     _check_sizes(**{name: sizes[name] for name in ("embed_width", "hidden_width", "depth")})
-    network = LSTMTaggerNet(n_features(features), **sizes)
+    if mixed_precision:
+        warnings.warn("lstm_tagger: mixed_precision no longer does anything (it was measured slower on a GPU); "
+                      "remove it from the config", DeprecationWarning)
+    network = LSTMTaggerNet(id_columns(features), **sizes)
     static_attrs = {STATIC_VECTORS: True} if sizes.get("static_vectors") else {}
     wrapped = Model(
         "lstm_network",
@@ -149,7 +154,6 @@ def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: b
         shims=[
             AveragingPyTorchShim(
                 network,
-                mixed_precision=mixed_precision,
                 serialize_model=serialize_network,
                 deserialize_model=deserialize_network,
             )
@@ -162,7 +166,7 @@ def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: b
         layers=[features, wrapped],
         refs={"features": features, "network": wrapped},
         dims={"nO": nO},
-        attrs={INITIALIZE_WITH_ALL_DOCS: True, FLAT_PREDICTIONS: True},
+        attrs={INITIALIZE_WITH_ALL_DOCS: True, PREDICT_FLAT: predict_probabilities, SET_QUANTIZE: set_quantize},
     )
 
 
@@ -213,18 +217,23 @@ def predict_probabilities(model: Model, docs: List[Doc]) -> Tuple[Floats2d, nump
 
 def predict_logits(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:
     """The model's scores before the softmax, not split per Doc: the logits of every token,
-    the Docs laid end to end, and each Doc's length. A very long Doc goes through the network
-    in overlapping windows (see windows.py), so that memory stays bounded."""
+    the Docs laid end to end, and each Doc's length."""
     (ids, lengths), _ = model.get_ref("features")(docs, False)
-    network = model.get_ref("network")
-    static = _static(model, docs)
-    plan = plan_windows(lengths)
-    if plan is None:
-        logits, _ = network((ids, lengths, *static), False)
-        return logits, lengths
-    pieces = [network((ids[index], window_lengths, *[rows[model.ops.asarray(index)] for rows in static]), False)[0]
-              for index, window_lengths in plan.groups()]
-    return model.ops.xp.concatenate(pieces)[model.ops.asarray(plan.take)], lengths
+    logits, _ = model.get_ref("network")((ids, lengths, *_static(model, docs)), False)
+    return logits, lengths
+
+
+def set_quantize(model: Model, enabled: bool) -> None:
+    """Tag with int8 weights in the LSTM and output layer (CPU only), or with the float ones.
+    The int8 copy is made at the next prediction, and again after the weights change; the float
+    network stays as it is, so saving keeps the float weights."""
+    shim = model.get_ref("network").shims[0]
+    if enabled and shim.device.type != "cpu":
+        raise ValueError(
+            f"lstm_tagger: quantize = true makes int8 weights for tagging on a CPU, but this "
+            f"pipeline runs on {shim.device}; set quantize = false on a GPU, where float32 tags fastest"
+        )
+    shim.quantize = bool(enabled)
 
 
 def _static(model: Model, docs: List[Doc]) -> tuple:
@@ -240,11 +249,14 @@ def _no_backprop(d_probabilities):
 
 def _ids_to_torch(model: Model, X: FeatureIds, is_train: bool) -> Tuple[ArgsKwargs, Callable]:
     ids, lengths, *static = X
-    device = model.shims[0].device
+    shim = model.shims[0]
     nonempty = lengths[lengths > 0]
-    args = (xp2torch(ids, device=device), torch.from_numpy(nonempty))  # lengths stay on the CPU
-    kwargs = {"static": _static_to_torch(model, static[0], device)} if static else {}
-    return ArgsKwargs(args=(*args, *_dropout_rates(model, is_train)), kwargs=kwargs), lambda d_args: None
+    args = (xp2torch(ids, device=shim.device), torch.from_numpy(nonempty))  # lengths stay on the CPU
+    if static:
+        args += (_static_to_torch(model, static[0], shim.device),)
+    dropout, feature_dropout = _dropout_rates(model, is_train)
+    kwargs = {"training": is_train, "dropout": dropout, "feature_dropout": feature_dropout, "quantize": shim.quantize}
+    return ArgsKwargs(args=args, kwargs=kwargs), lambda d_args: None
 
 
 def _static_to_torch(model: Model, vectors: Floats2d, device) -> torch.Tensor:

@@ -10,7 +10,8 @@ from spacy.strings import get_string_id
 from spacy.tokens import Doc
 from thinc.api import Model, deserialize_attr, serialize_attr
 
-from .util import NEW_VALUE_HASHES, lookup_rows
+from ..arrays import lookup_rows
+from ..pytorch.columns import NEW_VALUE_HASHES, IdColumns
 
 FeatureIds = Tuple[numpy.ndarray, numpy.ndarray]
 
@@ -73,20 +74,16 @@ def doc_features(
     return Model("doc_features", forward, init=init, attrs=attributes)
 
 
+def id_columns(model: Model) -> IdColumns:
+    """The layout of the id matrix the layer outputs, which the network reads."""
+    attrs = model.attrs
+    n_features = len(attrs["attr_ids"]) + len(attrs["prefix_lengths"]) + len(attrs["suffix_lengths"])
+    return IdColumns(n_features, attrs["char_length"], bool(attrs.get("new_value_rows")))
+
+
 def n_features(model: Model) -> int:
     """Number of embedded feature columns the layer outputs (the character columns follow)."""
-    attrs = model.attrs
-    return len(attrs["attr_ids"]) + len(attrs["prefix_lengths"]) + len(attrs["suffix_lengths"])
-
-
-def n_new_value_columns(model: Model) -> int:
-    """Number of hashed new-value columns, the last ones: NEW_VALUE_HASHES per feature, or none."""
-    return n_features(model) * NEW_VALUE_HASHES if model.attrs.get("new_value_rows") else 0
-
-
-def n_columns(model: Model) -> int:
-    """Number of id columns the layer outputs: the features, the characters, the new values."""
-    return n_features(model) + model.attrs["char_length"] + n_new_value_columns(model)
+    return id_columns(model).n_features
 
 
 def table_sizes(model: Model) -> List[int]:
@@ -146,15 +143,16 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
     if tables is None:
         raise ValueError("lstm_tagger: the feature tables are missing; initialize the model first")
     lengths = numpy.asarray([len(doc) for doc in docs], dtype="int64")
-    ids = numpy.empty((int(lengths.sum()), n_columns(model)), dtype="int64")
+    columns = id_columns(model)
+    ids = numpy.empty((int(lengths.sum()), columns.width), dtype="int64")
     docs = [doc for doc in docs if len(doc)]
     if docs:
         attr_values, lowers = _token_values(model, docs)
         n_attrs = attr_values.shape[1]
         for i in range(n_attrs):
             ids[:, i] = lookup_rows(tables[i], attr_values[:, i])
-        first_new = n_features(model) + model.attrs["char_length"]  # the new-value columns start here
-        n_attr_new = n_attrs * NEW_VALUE_HASHES if n_new_value_columns(model) else 0
+        first_new = columns.new.start
+        n_attr_new = n_attrs * NEW_VALUE_HASHES if columns.new_values else 0
         if n_attr_new:
             ids[:, first_new : first_new + n_attr_new] = new_value_rows(model, attr_values, ids[:, :n_attrs], range(n_attrs))
         if lowers is not None:
@@ -284,7 +282,7 @@ def _type_ids(model: Model, texts: List[str]) -> numpy.ndarray:
     ids = [rows]
     if model.attrs["char_length"]:
         ids.append(_char_ids(texts, tables[-1], model.attrs["char_length"]))
-    if n_new_value_columns(model):
+    if id_columns(model).new_values:
         ids.append(new_value_rows(model, hashes, rows, range(n_attrs, n_features(model))))
     return numpy.concatenate(ids, axis=1)
 

@@ -6,8 +6,7 @@ from typing import List
 import torch
 from thinc.api import PyTorchShim, torch2xp, xp2torch
 
-from . import cpu_tagging
-from .util import WeightsError
+from ..contract import WeightsError
 
 
 class AveragingPyTorchShim(PyTorchShim):
@@ -20,64 +19,27 @@ class AveragingPyTorchShim(PyTorchShim):
     parameter's `.data` to a new tensor on every step, which on the CPU chains the old
     buffers together and grows memory by about a megabyte a step.
     Its weights load into a network first resized to the saved shapes, and tagging leaves
-    the module's train/eval mode alone. On a CPU, float tagging reads the first layer's input
-    gates from tables (cpu_tagging.py), made again whenever the weights change.
+    the module's train/eval mode alone. `quantize` (not saved) asks the network to tag with
+    int8 weights.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.int8 = False
-        self._int8_network = None
-        self._gate_tables = None
-
-    def __getstate__(self) -> dict:
-        return {**self.__dict__, "_int8_network": None, "_gate_tables": None}  # made again after unpickling
+        self.quantize = False
 
     @property
     def module(self) -> torch.nn.Module:
         return self._model
-
-    def use_int8(self, enabled: bool) -> None:
-        """Tag with int8 weights in the LSTM and output layer (CPU only), or with the float ones.
-
-        The int8 copy is made at the next prediction, and again after the weights change; the
-        float network stays as it is, so saving keeps the float weights.
-        """
-        if enabled and self.device.type != "cpu":
-            raise ValueError(
-                f"lstm_tagger: quantize = true makes int8 weights for tagging on a CPU, but this "
-                f"pipeline runs on {self.device}; set quantize = false on a GPU, where float32 tags "
-                f"fastest"
-            )
-        self.int8, self._int8_network = enabled, None
 
     def predict(self, inputs):
         """The network's output, without gradients.
 
         PyTorchShim.predict switches the shared module to eval() and back to train() around
         each call, so one thread's forward pass could run in the mode another thread set.
-        The network takes its dropout rates as arguments instead, so its mode is left alone.
+        The network is told whether it trains instead, so its mode is left alone.
         """
-        network = self._model
-        if self.int8:
-            if self._int8_network is None:
-                from .quantization import int8_copy  # torch.ao only when asked for
-
-                self._int8_network = int8_copy(self._model)
-            network = self._int8_network
         with torch.no_grad():
-            ids, lengths = inputs.args[:2]
-            if network is self._model and cpu_tagging.applies(network, ids, lengths, inputs.kwargs.get("static")):
-                return cpu_tagging.logits(network, self._current_gate_tables(), ids, lengths)
-            with torch.autocast(device_type="cuda", enabled=self._mixed_precision):
-                return network(*inputs.args, **inputs.kwargs)
-
-    def _current_gate_tables(self) -> cpu_tagging.GateTables:
-        """The first layer's gate tables, made again if the weights changed since."""
-        tables = self._gate_tables
-        if tables is None or tables.key != cpu_tagging.weights_key(self._model):
-            tables = self._gate_tables = cpu_tagging.make_tables(self._model)
-        return tables
+            return self._model(*inputs.args, **inputs.kwargs)
 
     def finish_update(self, optimizer) -> None:
         for name, parameter in self._model.named_parameters():
@@ -91,16 +53,6 @@ class AveragingPyTorchShim(PyTorchShim):
                         parameter.copy_(updated)
             parameter.grad.zero_()
         self._grad_scaler.update()
-        self._weights_changed()
-
-    def from_bytes(self, bytes_data):
-        self._weights_changed()
-        return super().from_bytes(bytes_data)
-
-    def _weights_changed(self) -> None:
-        """Drop what was made from the weights (the int8 copy, the gate tables): made again at
-        the next prediction."""
-        self._int8_network = self._gate_tables = None
 
     @contextlib.contextmanager
     def use_params(self, params):
@@ -114,12 +66,10 @@ class AveragingPyTorchShim(PyTorchShim):
             return
         backup = {name: value.clone() for name, value in self._model.state_dict().items()}
         self._model.load_state_dict(averages, strict=False)
-        self._weights_changed()
         try:
             yield
         finally:
             self._model.load_state_dict(backup)
-            self._weights_changed()
 
 
 def serialize_network(network: torch.nn.Module) -> bytes:

@@ -15,7 +15,7 @@ from thinc.api import Ops
 from thinc.types import Floats2d
 from thinc.util import to_categorical
 
-from .util import split_per_doc
+from ..arrays import split_per_doc
 
 
 def gold_tag_hashes(examples: Iterable[Example]) -> numpy.ndarray:

@@ -4,7 +4,7 @@ from typing import Optional, Sequence
 import numpy
 from spacy.strings import get_string_id
 
-from .util import lookup_rows
+from ..arrays import lookup_rows
 
 
 class LabelHashes:

@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 import srsly
 from spacy.pipeline import TrainablePipe
 
-from .util import WeightsError
+from ..contract import WeightsError
 
 CHECKSUM_SUFFIX = ".sha256"
 _COPY_AGAIN = "copy the saved pipeline again, or train and save it again"

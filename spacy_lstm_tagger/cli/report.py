@@ -19,8 +19,8 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Token
 
-from .component import LSTMTagger
-from .confidence import calibration_summary
+from ..pipeline.component import LSTMTagger
+from ..pipeline.confidence import calibration_summary
 from .plot import plot_confusions, plot_reliability
 
 Scored = Tuple  # (word, gold tag, predicted tag[, probability of the predicted tag or None])

@@ -11,8 +11,7 @@ cell gate's weights are doubled, and tanh(x) = 2 sigmoid(2x) - 1: torch's tanh i
 slower); a later layer's input gates are one matrix product for the whole batch.
 
 The tables (about 80 MB for the default config) are made at the first prediction after the
-weights change: the shim drops them whenever it changes the weights, and they are also checked
-against each weight's identity and version. They are never saved or pickled. The logits are the
+weights change (execution.py keeps them). They are never saved or pickled. The logits are the
 network's up to rounding (`tests/test_cpu_tagging.py`); the default model's dev tags are the same.
 """
 from typing import List, NamedTuple, Optional
@@ -20,16 +19,18 @@ from typing import List, NamedTuple, Optional
 import torch
 from torch import nn
 
-from .network import LSTMTaggerNet, packing_order
-from .util import NEW_VALUE_SCALE
+from .columns import NEW_VALUE_SCALE
+from .lstm_weights import directions, layer_weights
+from .network import InputParts, LSTMTaggerNet
+from .packing import packing_order
 
 
 class GateTables(NamedTuple):
-    key: tuple  # the weights the tables were made from: (id, data pointer, version) of each
     rows: torch.Tensor  # (all feature tables' rows, directions x 4 x hidden): E_f W_f^T, stacked
     offsets: torch.Tensor  # (n_features,) each feature's first row in `rows`
     embed_weight: torch.Tensor  # (directions x 4 x hidden, n_features x embed width), for new-value rows
     char_weight: Optional[torch.Tensor]  # (directions x 4 x hidden, char width)
+    static_weight: Optional[torch.Tensor]  # (directions x 4 x hidden, vectors width): through the projection
     input_weights: List[torch.Tensor]  # per layer, (directions x 4 x hidden, input width), both directions
     biases: List[torch.Tensor]  # per layer, (directions x 4 x hidden,), both biases added
     recurrent: List[torch.Tensor]  # per layer, (directions, hidden, 4 x hidden): W_hh transposed
@@ -41,37 +42,19 @@ batch of 256 sentences has about 30 per step, and is tagged 1.5 times as fast; t
 100,000-token Doc, about 8 per step, took 1.6 times as long as the network's own LSTM."""
 
 
-def applies(network: LSTMTaggerNet, ids: torch.Tensor, lengths: torch.Tensor, static: Optional[torch.Tensor]) -> bool:
-    """Whether a prediction takes this path: float32 weights and no gradients on a CPU, no static
-    vectors, the network's own nn.LSTM (not the int8 one), and enough tokens per time step."""
-    return (
-        type(network.lstm) is nn.LSTM
-        and ids.device.type == "cpu"
-        and static is None
-        and not torch.is_grad_enabled()
-        and network.lstm.weight_ih_l0.dtype == torch.float32
-        and len(lengths) > 0
-        and len(ids) >= MIN_TOKENS_PER_STEP * int(lengths.max())
-    )
-
-
-def weights_key(network: nn.Module) -> tuple:
-    return tuple((id(p), p.data_ptr(), p._version) for p in network.parameters())
-
-
 def make_tables(network: LSTMTaggerNet) -> GateTables:
     """The gate tables and stacked weights for the network's current weights."""
     lstm = network.lstm
-    directions = ["", "_reverse"][: 2 if lstm.bidirectional else 1]
 
     def stacked(name: str, layer: int) -> List[torch.Tensor]:
-        return [getattr(lstm, f"{name}_l{layer}{direction}") for direction in directions]
+        index = ("weight_ih", "weight_hh", "bias_ih", "bias_hh").index(name)
+        return [layer_weights(lstm, layer, backward)[index] for backward in directions(lstm)]
 
     # The cell gate's weights doubled: tanh(x) = 2 sigmoid(2x) - 1, and torch's sigmoid is several
     # times as fast as its tanh, so one sigmoid serves all four gates (see _recurrence).
     scale = torch.ones(4 * lstm.hidden_size)
     scale[2 * lstm.hidden_size : 3 * lstm.hidden_size] = 2.0
-    both_scales = scale.repeat(len(directions))  # for the directions' gates side by side
+    both_scales = scale.repeat(len(directions(lstm)))  # for the directions' gates side by side
     with torch.no_grad():
         layers = range(lstm.num_layers)
         input_weights = [torch.cat(stacked("weight_ih", layer)) * both_scales[:, None] for layer in layers]
@@ -84,21 +67,21 @@ def make_tables(network: LSTMTaggerNet) -> GateTables:
                           for i, table in enumerate(network.embeddings)])
         sizes = torch.tensor([table.num_embeddings for table in network.embeddings])
         char_weight = first[:, n_features * width :].contiguous() if network.chars is not None else None
-    return GateTables(weights_key(network), rows, sizes.cumsum(0) - sizes, first[:, : n_features * width].contiguous(),
-                      char_weight, input_weights, biases, recurrent)
+        static_weight = first @ network.static_vectors.weight if network.static_vectors is not None else None
+    return GateTables(rows, sizes.cumsum(0) - sizes, first[:, : n_features * width].contiguous(),
+                      char_weight, static_weight, input_weights, biases, recurrent)
 
 
-def logits(network: LSTMTaggerNet, tables: GateTables, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """The network's logits (n_tokens, n_labels) for ids and lengths as `LSTMTaggerNet.forward`
-    takes them, when tagging (no dropout). Everything runs in the forward direction's packed
+def logits(network: LSTMTaggerNet, tables: GateTables, ids: torch.Tensor, lengths: torch.Tensor,
+           static: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The network's logits (n_tokens, n_labels) for ids, lengths and static vectors as
+    `LSTMTaggerNet.forward` takes them, when tagging (no dropout). Everything runs in the forward direction's packed
     order; the backward direction's steps are a permutation of it."""
-    if ids.shape[0] == 0:
-        return torch.zeros((0, network.n_labels))
     order, batch_sizes = packing_order(lengths)
     backward = None
     if network.lstm.bidirectional:
         backward = _backward_steps(order, packing_order(lengths, reverse=True)[0])
-    gates = _input_gates(network, tables, ids[order])
+    gates = _input_gates(network, tables, network.input_parts(ids[order], None if static is None else static[order]))
     for layer in range(network.lstm.num_layers):
         if layer:
             gates = torch.addmm(tables.biases[layer], hidden, tables.input_weights[layer].T)
@@ -130,16 +113,17 @@ def _layer(gates: torch.Tensor, batch_sizes: torch.Tensor, recurrent: torch.Tens
     return torch.cat([hidden[0], torch.empty_like(hidden[1]).index_copy_(0, backward, hidden[1])], dim=1)
 
 
-def _input_gates(network: LSTMTaggerNet, tables: GateTables, ids: torch.Tensor) -> torch.Tensor:
+def _input_gates(network: LSTMTaggerNet, tables: GateTables, parts: InputParts) -> torch.Tensor:
     """Each token's first-layer input gates, both directions side by side, biases included."""
-    gates = nn.functional.embedding_bag(ids[:, : len(network.embeddings)] + tables.offsets, tables.rows, mode="sum")
+    gates = nn.functional.embedding_bag(parts.feature_ids + tables.offsets, tables.rows, mode="sum")
     gates += tables.biases[0]
-    new = network.new_value_rows(ids)
-    if new is not None:
-        tokens, rows = new
+    if parts.new_rows is not None:
+        tokens, rows = parts.new_rows
         gates.index_add_(0, tokens, rows @ tables.embed_weight.T, alpha=NEW_VALUE_SCALE)
-    if tables.char_weight is not None:
-        gates.addmm_(network.chars(network.char_ids(ids)), tables.char_weight.T)
+    if parts.chars is not None:
+        gates.addmm_(parts.chars, tables.char_weight.T)
+    if parts.static is not None:
+        gates.addmm_(parts.static.to(gates.dtype), tables.static_weight.T)
     return gates
 
 

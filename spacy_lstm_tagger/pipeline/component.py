@@ -16,10 +16,11 @@ from spacy.util import check_lexeme_norms
 from spacy.vocab import Vocab
 from thinc.api import Config, Model, set_dropout_rate
 
+from ..arrays import split_per_doc
+from ..contract import INITIALIZE_WITH_ALL_DOCS, PREDICT_FLAT, SET_QUANTIZE, check_model, offered
 from .corpus import SAMPLE_SIZE, no_tags_error, read_corpus
 from .loading import all_or_nothing, check_saved_files, write_checksum
 from .temperature import TEMPERATURE, apply_temperature
-from .util import FLAT_PREDICTIONS, INITIALIZE_WITH_ALL_DOCS, split_per_doc
 
 DEFAULT_MODEL_CONFIG = """
 [model]
@@ -33,7 +34,6 @@ hidden_width = 128
 depth = 2
 bidirectional = true
 feature_dropout = 0.05
-mixed_precision = false
 char_width = 64
 char_length = 16
 new_value_rows = 16384
@@ -113,12 +113,13 @@ class LSTMTagger(Tagger):
             raise ValueError(f"lstm_tagger: top_k must be a positive integer, got {top_k!r}")
         if not isinstance(quantize, bool):
             raise ValueError(f"lstm_tagger: quantize must be true or false, got {quantize!r}")
+        check_model(model, name, quantize)
         super().__init__(vocab, model, name, **tagger_settings)
         self.store_probabilities = store_probabilities
         self.top_k = top_k
         self.quantize = quantize
         if quantize:
-            self._network_shim().use_int8(True)
+            offered(model, SET_QUANTIZE)(model, True)
         self._labels_as_hashes = None
         for attr in ("tag_prob", "tag_alternatives"):
             if not Token.has_extension(attr):
@@ -186,16 +187,15 @@ class LSTMTagger(Tagger):
         """The model's probabilities for the Docs laid end to end, on the model's device, and
         each Doc's length: so that the batch takes one copy to the CPU, not one per Doc.
 
-        A model with the FLAT_PREDICTIONS attr gives them as one array; another model's arrays
-        per Doc are joined.
+        A model that offers `predict_flat` (see contract.py) gives them as one array; another
+        model's arrays per Doc are joined.
         """
         lengths = [len(doc) for doc in docs]
         if not any(lengths):
             return numpy.zeros((0, len(self.labels)), dtype="f"), lengths
-        if self.model.attrs.get(FLAT_PREDICTIONS):
-            from .model import predict_probabilities  # not at import time
-
-            return predict_probabilities(self.model, docs)
+        predict_flat = offered(self.model, PREDICT_FLAT)
+        if predict_flat is not None:
+            return predict_flat(self.model, docs)
         scores = self.model.predict(docs)
         flat = scores[0] if len(scores) == 1 else self.model.ops.xp.concatenate(scores)
         return flat, [len(doc_scores) for doc_scores in scores]
@@ -242,18 +242,6 @@ class LSTMTagger(Tagger):
                 doc_tags = numpy.where(existing == 0, doc_tags, existing)
             doc.from_array([TAG], doc_tags)
 
-    def _network_shim(self):
-        """The shim of an LSTMTagger architecture's network, which can tag with int8 weights."""
-        from .shim import AveragingPyTorchShim  # not at import time
-
-        shims = self.model.get_ref("network").shims if self.model.has_ref("network") else []
-        if not shims or not isinstance(shims[0], AveragingPyTorchShim):
-            raise ValueError(
-                f"{self.name}: quantize = true needs a spacy_lstm_tagger.LSTMTagger model, "
-                f"not {self.model.name!r}"
-            )
-        return shims[0]
-
     def _label_hashes(self):
         """The labels' hashes, rebuilt when the labels change."""
         from .labels import LabelHashes  # not at import time
@@ -273,8 +261,8 @@ class LSTMTagger(Tagger):
 
         The labels come from `labels=` (as `spacy init labels` writes them) if given, else from
         the data's tags, beside any added with `add_label`; the data may then be untagged, or
-        Docs without words. A model whose INITIALIZE_WITH_ALL_DOCS attr is set gets every
-        training Doc as X; any other, the first few, as Tagger gives them.
+        Docs without words. A model whose `initialize_with_all_docs` attr is set (see
+        contract.py) gets every training Doc as X; any other, the first few, as Tagger gives them.
 
         get_examples (Callable[[], Iterable[Example]]): Returns the training examples.
         nlp (Language): The pipeline the component belongs to.
@@ -288,8 +276,6 @@ class LSTMTagger(Tagger):
             raise no_tags_error(nlp, corpus)
         docs = corpus.docs if self.model.attrs.get(INITIALIZE_WITH_ALL_DOCS) else corpus.docs[:SAMPLE_SIZE]
         self.model.initialize(X=docs, Y=[self._gold_rows(example) for example in corpus.sample])
-        if self.quantize:
-            self._network_shim().use_int8(True)  # int8 weights made again from the new network
 
     def _gold_rows(self, example: Example):
         """One-hot rows (n_tokens, n_labels) of an example's gold tags, as Tagger's sample has them."""

@@ -1,0 +1,149 @@
+"""The one place that decides how the network runs, from what it is told.
+
+| path | when | what runs the LSTM |
+| --- | --- | --- |
+| `padded` | training on a CPU | one-layer kernels over padded groups of similar length (padded_lstm.py), in bfloat16 where asked and native |
+| `packed` | training on a GPU; tagging on a GPU, or on a CPU with few tokens per time step | nn.LSTM over a PackedSequence |
+| `gate_tables` | tagging on a CPU in float32, at least MIN_TOKENS_PER_STEP tokens per time step | the recurrence from gate tables (gate_tables.py) |
+| `int8` | tagging on a CPU with `quantize` | the packed path on an int8 copy of the LSTM and output layer (int8.py) |
+
+Every path takes its input vectors from `LSTMTaggerNet.input_parts`, its packing order from
+packing.py, its weights per layer from lstm_weights.py and its dropout from dropout.py. When
+tagging, a very long sequence is cut into overlapping windows first (windows.py), so that memory
+stays bounded. What is derived from the weights (the gate tables, the int8 copy) is kept here,
+and made again when any weight changes.
+"""
+import functools
+import warnings
+from typing import Callable, Optional
+
+import torch
+from torch.nn.utils.rnn import PackedSequence
+
+from . import gate_tables
+from .dropout import apply_dropout
+from .lstm_weights import directions, layer_input, layer_weights
+from .network import LSTMTaggerNet
+from .packing import packing_order
+from .padded_lstm import run_lstm_by_length
+from .windows import plan_windows
+
+PADDED, PACKED, GATE_TABLES, INT8 = "padded", "packed", "gate_tables", "int8"
+
+
+def choose_path(*, device: torch.device, training: bool, dtype: torch.dtype, quantize: bool,
+                tokens_per_step: float) -> str:
+    """How a call runs, from the device, whether it trains, the weights' dtype, `quantize`, and
+    the tokens per time step (the number of tokens over the longest sentence's length)."""
+    if quantize:
+        if training:
+            raise ValueError("lstm_tagger: quantize = true is for tagging, with int8 weights that cannot learn; "
+                             "train with quantize = false (the saved weights are the float ones)")
+        if device.type != "cpu":
+            raise ValueError(f"lstm_tagger: quantize = true makes int8 weights for tagging on a CPU, but this "
+                             f"pipeline runs on {device}; set quantize = false on a GPU, where float32 tags fastest")
+        return INT8
+    if device.type != "cpu":
+        return PACKED
+    if training:
+        return PADDED
+    if dtype == torch.float32 and tokens_per_step >= gate_tables.MIN_TOKENS_PER_STEP:
+        return GATE_TABLES
+    return PACKED
+
+
+def run(network: LSTMTaggerNet, ids: torch.Tensor, lengths: torch.Tensor, static: Optional[torch.Tensor] = None, *,
+        training: bool, dropout: float = 0.0, feature_dropout: float = 0.0, quantize: bool = False) -> torch.Tensor:
+    """The network's logits (n_tokens, n_labels) for `LSTMTaggerNet.forward`'s arguments."""
+    if ids.shape[0] == 0:
+        return torch.zeros((0, network.n_labels), device=ids.device)
+    if not training:
+        windows = plan_windows(lengths.numpy())
+        if windows is not None:
+            return _in_windows(network, ids, static, windows, quantize)
+        dropout = feature_dropout = 0.0
+    path = choose_path(device=ids.device, training=training, dtype=network.lstm.weight_ih_l0.dtype,
+                       quantize=quantize, tokens_per_step=len(ids) / int(lengths.max()))
+    if feature_dropout > 0:
+        ids = network.drop_features(ids, feature_dropout)
+    if path == PADDED:
+        return _padded(network, ids, lengths, static, dropout)
+    if path == GATE_TABLES:
+        return gate_tables.logits(network, _derived(network, GATE_TABLES, gate_tables.make_tables), ids, lengths, static)
+    if path == INT8:
+        network = _derived(network, INT8, _int8_copy)
+    return _packed(network, ids, lengths, static, dropout)
+
+
+def _padded(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torch.Tensor:
+    vectors = apply_dropout(network.embed(network.input_parts(ids, static)), dropout)
+    dtype = torch.bfloat16 if network.cpu_bfloat16 and native_bfloat16() else torch.float32
+    hidden = run_lstm_by_length(network.lstm, vectors, lengths.numpy(), dropout, dtype)
+    return network.output(apply_dropout(hidden, dropout))
+
+
+def _packed(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torch.Tensor:
+    order, batch_sizes = packing_order(lengths)
+    order = order.to(ids.device)
+    parts = network.input_parts(ids[order], None if static is None else static[order])
+    vectors = apply_dropout(network.embed(parts), dropout)
+    hidden = _packed_lstm(network.lstm, PackedSequence(vectors, batch_sizes), dropout)
+    packed_logits = network.output(apply_dropout(hidden, dropout))
+    logits = torch.empty_like(packed_logits)
+    logits[order] = packed_logits
+    return logits
+
+
+def _packed_lstm(lstm, packed: PackedSequence, dropout: float) -> torch.Tensor:
+    """The LSTM's output rows over a PackedSequence; with dropout between layers, layer by layer."""
+    if dropout == 0.0 or lstm.num_layers == 1:
+        return lstm(packed)[0].data
+    hidden = packed.data
+    for layer in range(lstm.num_layers):
+        weights = [weight for backward in directions(lstm) for weight in layer_weights(lstm, layer, backward)]
+        start = hidden.new_zeros((len(directions(lstm)), int(packed.batch_sizes[0]), lstm.hidden_size))
+        hidden = torch.lstm(layer_input(hidden, layer, dropout), packed.batch_sizes, (start, start), weights,
+                            True, 1, 0.0, True, lstm.bidirectional)[0]
+    return hidden
+
+
+def _in_windows(network: LSTMTaggerNet, ids, static, windows, quantize: bool) -> torch.Tensor:
+    """Tag sequences too long to run whole, window group by window group (see windows.py)."""
+    pieces = []
+    for index, window_lengths in windows.groups():
+        rows = torch.from_numpy(index).to(ids.device)
+        pieces.append(run(network, ids[rows], torch.from_numpy(window_lengths),
+                          None if static is None else static[rows], training=False, quantize=quantize))
+    return torch.cat(pieces)[torch.from_numpy(windows.take).to(ids.device)]
+
+
+def _derived(network: LSTMTaggerNet, name: str, make: Callable):
+    """What `make(network)` derives from the weights, kept until any weight changes (a new
+    tensor, or one changed in place: the optimizer, `load_state_dict`, averaging). The cache is
+    one tuple, replaced whole, so that threads tagging at once each read a consistent one."""
+    key = tuple((id(p), p.data_ptr(), p._version) for p in network.parameters())
+    cached_key, values = getattr(network, "_derived", (None, {}))
+    if cached_key != key:
+        values = {}
+    if name not in values:
+        with torch.no_grad():
+            values = {**values, name: make(network)}
+        network._derived = (key, values)
+    return values[name]
+
+
+def _int8_copy(network: LSTMTaggerNet) -> LSTMTaggerNet:
+    from .int8 import int8_copy  # torch.ao only when asked for
+
+    return int8_copy(network)
+
+
+@functools.lru_cache(maxsize=None)
+def native_bfloat16() -> bool:
+    """Whether oneDNN runs bfloat16 natively on this CPU (AVX-512 BF16 or AMX); warns, once, if
+    not: there, bfloat16 would be emulated, slower than float32."""
+    supported = bool(getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)())
+    if not supported:
+        warnings.warn("lstm_tagger: cpu_bfloat16 = true, but this CPU has no native bfloat16 "
+                      "instructions (AVX-512 BF16 or AMX); training in float32")
+    return supported
