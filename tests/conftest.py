@@ -1,13 +1,26 @@
-"""Shared fixtures: the tutorial's two sentences, and a tagger overfitted on them."""
+"""Shared fixtures: the tutorial's two sentences, and a tagger overfitted on them. spaCy is
+imported only where a fixture needs it, so that tests/pytorch/ runs on torch alone."""
 from pathlib import Path
 
 import pytest
-import spacy
-from spacy.tokens import Doc
-from spacy.training import Example
-from spacy.util import fix_random_seed
 
 ROOT = Path(__file__).resolve().parent.parent
+OPT_IN_MARKERS = ("slow", "ray")
+"""Tests that run only with `--slow` (as scripts/test.sh and CI run them): plain `pytest` is the
+fast suite."""
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", help="also run the slow and Ray tests (minutes)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow (scripts/test.sh does)")
+    for item in items:
+        if any(item.get_closest_marker(name) for name in OPT_IN_MARKERS):
+            item.add_marker(skip)
 TUTORIAL_DATA = [
     ("The dog ate the apple".split(), "DET NN V DET NN".split()),
     ("Everybody read that book".split(), "NN V DET NN".split()),
@@ -24,6 +37,9 @@ SMALL_MODEL = {
 
 def tutorial_examples(nlp):
     """The tutorial's two sentences as training examples."""
+    from spacy.tokens import Doc
+    from spacy.training import Example
+
     return [
         Example(Doc(nlp.vocab, words=words), Doc(nlp.vocab, words=words, tags=tags))
         for words, tags in TUTORIAL_DATA
@@ -32,6 +48,9 @@ def tutorial_examples(nlp):
 
 def train_tutorial_tagger(steps: int = 60, **model_overrides):
     """A blank English pipeline whose lstm_tagger has overfitted the tutorial sentences."""
+    import spacy
+    from spacy.util import fix_random_seed
+
     fix_random_seed(0)
     nlp = spacy.blank("en")
     nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, **model_overrides}})

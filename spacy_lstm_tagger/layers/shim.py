@@ -4,6 +4,7 @@ from io import BytesIO
 from typing import List
 
 import torch
+from torch.autograd.graph import increment_version
 from thinc.api import PyTorchShim, torch2xp, xp2torch
 
 from ..contract import WeightsError
@@ -18,8 +19,10 @@ class AveragingPyTorchShim(PyTorchShim):
     It also updates the weights in place: `PyTorchShim.finish_update` rebinds each
     parameter's `.data` to a new tensor on every step, which on the CPU chains the old
     buffers together and grows memory by about a megabyte a step.
-    Its weights load into a network first resized to the saved shapes, and tagging leaves
-    the module's train/eval mode alone. `quantize` (not saved) asks the network to tag with
+    Every change it makes to a weight raises the weight's version, which is how the network
+    knows to derive its gate tables and int8 copy again (pytorch/execution.py). Its weights load
+    into a network first resized to the saved shapes, and tagging leaves the module's
+    train/eval mode alone. `quantize` (not saved) asks the network to tag with
     int8 weights.
     """
 
@@ -51,6 +54,8 @@ class AveragingPyTorchShim(PyTorchShim):
                 if updated.data_ptr() != parameter.data_ptr():
                     with torch.no_grad():
                         parameter.copy_(updated)
+                else:  # changed in place through NumPy: torch must know, as for its own writes
+                    increment_version(parameter)
             parameter.grad.zero_()
         self._grad_scaler.update()
 

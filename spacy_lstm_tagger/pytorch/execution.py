@@ -58,31 +58,33 @@ def run(network: LSTMTaggerNet, ids: torch.Tensor, lengths: torch.Tensor, static
     if ids.shape[0] == 0:
         return torch.zeros((0, network.n_labels), device=ids.device)
     if not training:
-        windows = plan_windows(lengths.numpy())
-        if windows is not None:
-            return _in_windows(network, ids, static, windows, quantize)
-        dropout = feature_dropout = 0.0
+        with torch.no_grad():
+            windows = plan_windows(lengths.numpy())
+            if windows is not None:
+                return _in_windows(network, ids, static, windows, quantize)
+            return _run_path(network, ids, lengths, static, False, 0.0, 0.0, quantize)
+    return _run_path(network, ids, lengths, static, True, dropout, feature_dropout, quantize)
+
+
+def _run_path(network: LSTMTaggerNet, ids, lengths, static, training: bool, dropout: float, feature_dropout: float,
+              quantize: bool) -> torch.Tensor:
     path = choose_path(device=ids.device, training=training, dtype=network.lstm.weight_ih_l0.dtype,
                        quantize=quantize, tokens_per_step=len(ids) / int(lengths.max()))
     if feature_dropout > 0:
         ids = network.drop_features(ids, feature_dropout)
-    if path == PADDED:
-        return _padded(network, ids, lengths, static, dropout)
-    if path == GATE_TABLES:
-        return gate_tables.logits(network, _derived(network, GATE_TABLES, gate_tables.make_tables), ids, lengths, static)
-    if path == INT8:
-        network = _derived(network, INT8, _int8_copy)
-    return _packed(network, ids, lengths, static, dropout)
+    return PATHS[path](network, ids, lengths, static, dropout)
 
 
-def _padded(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torch.Tensor:
+def padded(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torch.Tensor:
+    """The `padded` path: the padded groups' kernels, in bfloat16 where asked and native."""
     vectors = apply_dropout(network.embed(network.input_parts(ids, static)), dropout)
     dtype = torch.bfloat16 if network.cpu_bfloat16 and native_bfloat16() else torch.float32
     hidden = run_lstm_by_length(network.lstm, vectors, lengths.numpy(), dropout, dtype)
     return network.output(apply_dropout(hidden, dropout))
 
 
-def _packed(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torch.Tensor:
+def packed(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torch.Tensor:
+    """The `packed` path: nn.LSTM over a PackedSequence."""
     order, batch_sizes = packing_order(lengths)
     order = order.to(ids.device)
     parts = network.input_parts(ids[order], None if static is None else static[order])
@@ -94,15 +96,25 @@ def _packed(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> tor
     return logits
 
 
-def _packed_lstm(lstm, packed: PackedSequence, dropout: float) -> torch.Tensor:
+def from_gate_tables(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0) -> torch.Tensor:
+    """The `gate_tables` path (tagging only: no dropout)."""
+    return gate_tables.logits(network, _derived(network, GATE_TABLES, gate_tables.make_tables), ids, lengths, static)
+
+
+def int8(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0) -> torch.Tensor:
+    """The `int8` path: the packed path on the int8 copy (tagging only: no dropout)."""
+    return packed(_derived(network, INT8, _int8_copy), ids, lengths, static, 0.0)
+
+
+def _packed_lstm(lstm, sequence: PackedSequence, dropout: float) -> torch.Tensor:
     """The LSTM's output rows over a PackedSequence; with dropout between layers, layer by layer."""
     if dropout == 0.0 or lstm.num_layers == 1:
-        return lstm(packed)[0].data
-    hidden = packed.data
+        return lstm(sequence)[0].data
+    hidden = sequence.data
     for layer in range(lstm.num_layers):
         weights = [weight for backward in directions(lstm) for weight in layer_weights(lstm, layer, backward)]
-        start = hidden.new_zeros((len(directions(lstm)), int(packed.batch_sizes[0]), lstm.hidden_size))
-        hidden = torch.lstm(layer_input(hidden, layer, dropout), packed.batch_sizes, (start, start), weights,
+        start = hidden.new_zeros((len(directions(lstm)), int(sequence.batch_sizes[0]), lstm.hidden_size))
+        hidden = torch.lstm(layer_input(hidden, layer, dropout), sequence.batch_sizes, (start, start), weights,
                             True, 1, 0.0, True, lstm.bidirectional)[0]
     return hidden
 
@@ -112,8 +124,8 @@ def _in_windows(network: LSTMTaggerNet, ids, static, windows, quantize: bool) ->
     pieces = []
     for index, window_lengths in windows.groups():
         rows = torch.from_numpy(index).to(ids.device)
-        pieces.append(run(network, ids[rows], torch.from_numpy(window_lengths),
-                          None if static is None else static[rows], training=False, quantize=quantize))
+        pieces.append(_run_path(network, ids[rows], torch.from_numpy(window_lengths),
+                                None if static is None else static[rows], False, 0.0, 0.0, quantize))
     return torch.cat(pieces)[torch.from_numpy(windows.take).to(ids.device)]
 
 
@@ -130,6 +142,10 @@ def _derived(network: LSTMTaggerNet, name: str, make: Callable):
             values = {**values, name: make(network)}
         network._derived = (key, values)
     return values[name]
+
+
+PATHS = {PADDED: padded, PACKED: packed, GATE_TABLES: from_gate_tables, INT8: int8}
+"""Each path's function: (network, ids, lengths, static, dropout) -> logits."""
 
 
 def _int8_copy(network: LSTMTaggerNet) -> LSTMTaggerNet:

@@ -7,7 +7,7 @@ from spacy.tokens import Doc
 from thinc.api import Adam
 
 from conftest import train_tutorial_tagger
-from spacy_lstm_tagger.util import FLAT_PREDICTIONS
+from spacy_lstm_tagger.contract import PREDICT_FLAT, offered
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +38,10 @@ def test_output_shapes_and_probabilities(nlp):
 
 
 def test_the_components_flat_predictions_are_the_models_per_doc_ones(nlp):
-    """The component reads the model's predictions as one array (FLAT_PREDICTIONS): the same
+    """The component reads the model's predictions as one array (its `predict_flat`): the same
     values, split the same way, as the model's own arrays per Doc."""
     tagger = nlp.get_pipe("lstm_tagger")
-    assert tagger.model.attrs[FLAT_PREDICTIONS]
+    assert offered(tagger.model, PREDICT_FLAT) is not None
     docs = [Doc(nlp.vocab, words=words) for words in (["The", "dog"], [], ["read", "that", "book", "."])]
     flat = tagger.predict(docs)
     assert [type(doc_scores) for doc_scores in flat] == [numpy.ndarray] * 3

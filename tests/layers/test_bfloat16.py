@@ -5,24 +5,24 @@ import pytest
 import torch
 from thinc.api import Adam
 
-import spacy_lstm_tagger.pytorch.network as network_module
+import spacy_lstm_tagger.pytorch.execution as execution
 from conftest import train_tutorial_tagger, tutorial_examples
 
-NATIVE = network_module.native_bfloat16()
+NATIVE = execution.native_bfloat16()
 
 
 def lstm_dtypes(monkeypatch, nlp, native: bool) -> set:
     """The dtypes the LSTM kernels get in one update of `nlp`, on a CPU with or without native
     bfloat16."""
     seen = set()
-    run = network_module.run_lstm_by_length
+    run = execution.run_lstm_by_length
 
     def recording(lstm, vectors, lengths, dropout, dtype):
         seen.add(dtype)
         return run(lstm, vectors, lengths, dropout, dtype)
 
-    monkeypatch.setattr(network_module, "run_lstm_by_length", recording)
-    monkeypatch.setattr(network_module, "native_bfloat16", lambda: native)
+    monkeypatch.setattr(execution, "run_lstm_by_length", recording)
+    monkeypatch.setattr(execution, "native_bfloat16", lambda: native)
     nlp.update(tutorial_examples(nlp), sgd=Adam(0.001))
     return seen
 
@@ -37,12 +37,12 @@ def test_the_setting_and_the_cpu_choose_the_kernels_dtype(monkeypatch, setting, 
 
 def test_no_native_bfloat16_warns_once_and_trains_in_float32(monkeypatch):
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False, raising=False)
-    network_module.native_bfloat16.cache_clear()
+    execution.native_bfloat16.cache_clear()
     try:
         with pytest.warns(UserWarning, match="no native bfloat16 instructions .* training in float32"):
-            assert network_module.native_bfloat16() is False
+            assert execution.native_bfloat16() is False
     finally:
-        network_module.native_bfloat16.cache_clear()
+        execution.native_bfloat16.cache_clear()
 
 
 @pytest.mark.skipif(not NATIVE, reason="no native bfloat16 on this CPU")
