@@ -35,8 +35,8 @@ def check_model(model, name: str, quantize: bool) -> None:
     settings ask of it."""
     if quantize and offered(model, SET_QUANTIZE) is None:
         raise ValueError(
-            f"{name}: quantize = true needs a model that can tag with int8 weights (a "
-            f"spacy_lstm_tagger.LSTMTagger architecture), not {model.name!r}; set quantize = false"
+            f"{name}: quantize = true needs a spacy_lstm_tagger.LSTMTagger model (one that offers "
+            f"{SET_QUANTIZE!r} to tag with int8 weights), not {model.name!r}; set quantize = false"
         )
     value = model.attrs.get(PREDICT_FLAT)
     if value is not None and not callable(value):

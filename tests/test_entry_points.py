@@ -28,7 +28,8 @@ def test_entry_points_load(group):
 
 def test_registered_names_resolve():
     assert spacy.Language.has_factory("lstm_tagger")
-    assert callable(registry.architectures.get("spacy_lstm_tagger.LSTMTagger.v1"))
+    for version in ("v1", "v2"):
+        assert callable(registry.architectures.get(f"spacy_lstm_tagger.LSTMTagger.{version}"))
     assert callable(registry.callbacks.get("spacy_lstm_tagger.calibrate_temperature.v1"))
 
 
@@ -37,14 +38,14 @@ def test_add_pipe_without_import():
         "import sys, spacy\n"
         "nlp = spacy.blank('en')\n"
         "tagger = nlp.add_pipe('lstm_tagger')\n"
-        "print(type(tagger).__module__, 'spacy_lstm_tagger.model' in sys.modules)\n"
+        "print(type(tagger).__module__, 'spacy_lstm_tagger.layers.architectures' in sys.modules)\n"
     )
-    assert run_python(code) == "spacy_lstm_tagger.component True"
+    assert run_python(code) == "spacy_lstm_tagger.pipeline.component True"
 
 
 def test_blank_language_does_not_build_the_model():
     """spaCy imports every factory module in spacy.blank(); that must not build anything."""
-    code = "import sys, spacy\nspacy.blank('en')\nprint('spacy_lstm_tagger.model' in sys.modules)"
+    code = "import sys, spacy\nspacy.blank('en')\nprint('spacy_lstm_tagger.layers.architectures' in sys.modules)"
     assert run_python(code) == "False"
 
 

@@ -176,9 +176,25 @@ def _check_sizes(**sizes: int) -> None:
         raise ValueError(f"lstm_tagger: model sizes must be positive integers, got {bad}")
 
 
+SPACY_SAMPLE_SIZE = 10
+"""The Docs spaCy's own trainable components (Tagger among them) give a model's `initialize`."""
+
+
 def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]] = None) -> None:
     """Build the feature tables from X (none: empty tables), take the number of tags from Y,
-    size the network."""
+    size the network.
+
+    The `lstm_tagger` component gives every training Doc as X and gold rows for a sample as Y.
+    spaCy's own Tagger gives its 10-Doc sample as both: the tables are then built from those
+    Docs alone, which a warning says.
+    """
+    if X is not None and Y is not None and len(X) == len(Y) == SPACY_SAMPLE_SIZE:
+        warnings.warn(
+            f"lstm_tagger model: initialize got {SPACY_SAMPLE_SIZE} Docs with gold rows, the sample that spaCy's "
+            f"own components give: its feature tables hold only their words, and any other word is "
+            f"embedded through the unknown and hashed rows. For tables built from every training Doc, "
+            f"use the model in the lstm_tagger factory (factory = \"lstm_tagger\")"
+        )
     features = model.get_ref("features")
     features.initialize(X=X)
     if Y is not None and len(Y):

@@ -70,7 +70,7 @@ def plan_groups(lengths: numpy.ndarray) -> Plan:
     while end:
         bounds.append((cut[end], end))
         end = cut[end]
-    groups, valid, forward_places, backward_places, offset = [], [], [], [], 0
+    groups, valid, forward_places, backward_places = [], [], [], []
     for first, end in reversed(bounds):
         members = by_length[first:end]
         member_lengths, member_starts = lengths[members], starts[members]

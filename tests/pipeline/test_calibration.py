@@ -101,7 +101,7 @@ def test_command_calibrates_a_saved_pipeline(tutorial_nlp, tmp_path):
     tutorial_nlp.to_disk(tmp_path / "model")
     dev = gold_docbin(tutorial_nlp, tmp_path / "dev.spacy")
     result = subprocess.run(
-        [sys.executable, "-m", "spacy_lstm_tagger.calibrate", tmp_path / "model", dev, "--output", tmp_path / "out"],
+        [sys.executable, "-m", "spacy", "lstm-tagger", "calibrate", tmp_path / "model", dev, "--output", tmp_path / "out"],
         capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stderr

@@ -54,25 +54,18 @@ def test_loss_and_gradient_equal_spacy_tagger(tutorial_nlp, label_smoothing):
     assert not d_scores[3][3].any()  # "apple." has no one-to-one gold token
 
 
-def test_negative_tags_take_spacys_loss(tutorial_nlp):
+def test_a_negative_tag_pushes_down_only_that_tag(tutorial_nlp):
+    """"!NN" says the token is not NN: its gradient is NN's probability in NN's column and 0
+    elsewhere; the other tokens' gradients are `probabilities - truth`, as spaCy's Tagger has it."""
     words = "The dog ate the apple".split()
     vocab = tutorial_nlp.vocab
+    tagger = tutorial_nlp.get_pipe("lstm_tagger")
     example = Example(Doc(vocab, words=words), Doc(vocab, words=words, tags=["DET", "!NN", "V", "DET", "NN"]))
-    (loss, d_scores), (expected_loss, expected_d_scores) = _both_losses(tutorial_nlp, [example])
-    assert loss == pytest.approx(expected_loss)
-    numpy.testing.assert_allclose(d_scores[0], expected_d_scores[0])
-
-
-def test_unknown_gold_tag_is_reported(tutorial_nlp):
-    words = ["The", "dog"]
-    vocab = tutorial_nlp.vocab
-    example = Example(Doc(vocab, words=words), Doc(vocab, words=words, tags=["DET", "ADVERBIAL"]))
-    with pytest.raises(KeyError, match="ADVERBIAL"):
-        _both_losses(tutorial_nlp, [example])
-
-
-def test_label_rows():
-    rows = LabelHashes(["DET", "NN", "V"])
-    hashes = numpy.asarray([get_string_id(tag) for tag in ["V", "DET", "NN"]] + [0], dtype="uint64")
-    assert rows.rows(hashes).tolist() == [2, 0, 1, -1]
-    assert rows.rows(numpy.asarray([get_string_id("ADJ")], dtype="uint64")) is None
+    scores = tagger.model.predict([example.predicted])
+    loss, d_scores = tagger.get_loss([example], scores)
+    column = {label: i for i, label in enumerate(tagger.labels)}
+    expected = scores[0] - numpy.eye(len(column), dtype="f")[[column[t] for t in ["DET", "NN", "V", "DET", "NN"]]]
+    expected[1] = 0.0
+    expected[1, column["NN"]] = scores[0][1, column["NN"]]
+    numpy.testing.assert_allclose(d_scores[0], expected, atol=1e-6)
+    assert loss == pytest.approx(float((expected**2).sum()), rel=1e-5)

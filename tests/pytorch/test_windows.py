@@ -1,10 +1,8 @@
 """Long Docs go through the network in bounded, overlapping windows."""
 import numpy
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spacy_lstm_tagger.pytorch import windows
 from spacy_lstm_tagger.pytorch.windows import plan_windows
 
 

@@ -1,0 +1,26 @@
+"""The network's input vectors: the hashed rows of values first seen after initialize."""
+import torch
+
+from spacy_lstm_tagger.pytorch.columns import NEW_VALUE_HASHES, NEW_VALUE_SCALE, IdColumns
+from spacy_lstm_tagger.pytorch.network import LSTMTaggerNet
+
+
+def test_new_value_rows_reach_only_the_tokens_that_have_them():
+    """`embed` reads the hashed table for the tokens with a new value alone: the vectors and the
+    gradients are those of adding every token's (mostly zero) rows."""
+    torch.manual_seed(0)
+    net = LSTMTaggerNet(IdColumns(2, 0, True), embed_width=4, hidden_width=3, depth=1, bidirectional=False,
+                        new_value_rows=10)
+    net.resize([5, 6], n_labels=3)
+    torch.nn.init.normal_(net.new_values.weight[1:])
+    ids = torch.tensor([[1, 2, 0, 0, 0, 0], [0, 3, 4, 7, 0, 0], [4, 0, 0, 0, 9, 1], [2, 5, 0, 0, 0, 0]])
+    vectors = net.embed(net.input_parts(ids))
+    vectors.sum().backward()
+    fast_grad = net.new_values.weight.grad.clone()
+    net.new_values.weight.grad = None
+    rows = net.new_values(ids[:, 2:]).view(4, 2, NEW_VALUE_HASHES, 4).sum(dim=2).flatten(1)
+    dense = torch.cat([net.embeddings[0](ids[:, 0]), net.embeddings[1](ids[:, 1])], dim=1) + NEW_VALUE_SCALE * rows
+    dense.sum().backward()
+    assert torch.equal(vectors, dense)
+    assert torch.equal(fast_grad, net.new_values.weight.grad)
+    assert not torch.equal(vectors[1:3], torch.cat([net.embeddings[0](ids[1:3, 0]), net.embeddings[1](ids[1:3, 1])], 1))
