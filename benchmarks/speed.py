@@ -66,11 +66,11 @@ def models(args) -> dict:
 
 
 def write_int8(model: Path, args, reference) -> dict:
-    """Our pipeline with quantize = true, written by `python -m spacy_lstm_tagger.quantize`: its
+    """Our pipeline with quantize = true, written by `python -m spacy lstm-tagger quantize`: its
     path, accuracy and size."""
     int8_model = args.output / "lstm_tagger_int8"
     shutil.rmtree(int8_model, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "spacy_lstm_tagger.quantize", str(model), str(int8_model)],
+    subprocess.run([sys.executable, "-m", "spacy", "lstm-tagger", "quantize", str(model), str(int8_model)],
                    check=True, capture_output=True)
     return {"model": str(int8_model), **evaluate(int8_model, reference), "size_mb": model_size_mb(int8_model)}
 

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/python -m spacy train configs/lstm_tagger.cfg --output training/ "$@"
 # The training data's description, licence (CC BY-SA 4.0) and sources, for `spacy package`.
-.venv/bin/python -m spacy_lstm_tagger.meta corpus/meta.json training/model-best training/model-last
+.venv/bin/python -m spacy lstm-tagger meta corpus/meta.json training/model-best training/model-last
 .venv/bin/python -m spacy evaluate training/model-best corpus/dev.spacy --gold-preproc
 .venv/bin/python - <<'PY'
 import spacy

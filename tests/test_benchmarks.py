@@ -176,7 +176,9 @@ def test_continued_quick(tmp_path):
 @pytest.mark.slow
 @pytest.mark.ray
 def test_scaling_quick(tutorial_model_path, tmp_path):
-    """Every row measured: the same tokens for all, a words/s and a peak RSS for each worker."""
+    """Every row measured: the same tokens for all, a words/s, and peak RSS figures measured so that
+    they cannot be missed (getrusage after the processes are reaped), asserted; Ray's actors' peaks
+    can only be sampled, so they are reported, marked so, and not asserted."""
     pytest.importorskip("ray", reason="tag_corpus needs the ray extra: pip install -e '.[ray]'")
     log = run_benchmark("scaling.py", tmp_path, "--model", tutorial_model_path, "--records", "100")
     result = json.loads((tmp_path / "scaling.json").read_text())
@@ -185,7 +187,17 @@ def test_scaling_quick(tutorial_model_path, tmp_path):
                           "spacy apply --n-process 2 --batch-size 256", "tag_corpus --workers 1 --batch-size 256",
                           "tag_corpus --workers 2 --batch-size 256"]
     assert result["records"] == 100 and result["tokens"] > 1000
-    assert all(row["tokens"] == result["tokens"] and row["wall"] > 0 and row["worker_mb"] > 50 for row in rows.values())
+    assert all(row["tokens"] == result["tokens"] and row["wall"] > 0 for row in rows.values())
+    # what a fresh process that has loaded the model holds of its own: spaCy, torch and the model
+    loaded = result["loaded_model"]["anon_mb"]
+    assert 50 < loaded < result["loaded_model"]["peak_mb"]
+    for name, row in rows.items():
+        assert row["main_mb"] > loaded, name  # every main process has imported spaCy and torch
+        if name.startswith("tag_corpus"):
+            assert not row["worker_mb_exact"] and "sampled" in row["worker_mb_how"], name
+        else:  # the one process, or each worker forked from a main process that has loaded the model
+            assert row["worker_mb_exact"] and row["worker_mb"] > loaded, name
+            assert row["workers"] == 2 or row["worker_mb"] == row["main_mb"], name
     assert rows["tag_corpus --workers 2 --batch-size 256"]["summary"]["records"] == 100
     assert "| tag_corpus --workers 2 --batch-size 256 | 2 |" in log
 

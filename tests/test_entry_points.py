@@ -11,6 +11,7 @@ ENTRY_POINTS = {
     "spacy_factories": {"lstm_tagger"},
     "spacy_architectures": {"spacy_lstm_tagger.LSTMTagger.v1", "spacy_lstm_tagger.LSTMTagger.v2"},
     "spacy_callbacks": {"spacy_lstm_tagger.calibrate_temperature.v1"},
+    "spacy_cli": {"lstm-tagger"},
 }
 
 
@@ -23,7 +24,7 @@ def run_python(code: str) -> str:
 def test_entry_points_load(group):
     found = {ep.name: ep for ep in entry_points(group=group) if ep.value.startswith("spacy_lstm_tagger.")}
     assert set(found) == ENTRY_POINTS[group]
-    assert all(callable(ep.load()) for ep in found.values())
+    assert all(callable(ep.load()) for ep in found.values())  # a function, or the CLI's Typer app
 
 
 def test_registered_names_resolve():

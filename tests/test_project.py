@@ -21,7 +21,7 @@ def test_workflow_steps_and_paths(tmp_path):
     assert set(commands) == set(STEPS)
     assert commands["convert"]["deps"] == ["../shared/corpora/en_ewt/train.tsv", "../shared/corpora/en_ewt/dev.tsv"]
     assert commands["train"]["deps"] == ["configs/lstm_tagger.cfg", "corpus/train.spacy", "corpus/dev.spacy", "corpus/meta.json"]
-    assert "spacy_lstm_tagger.meta corpus/meta.json training/model-best" in commands["train"]["script"][1]
+    assert "spacy lstm-tagger meta corpus/meta.json training/model-best" in commands["train"]["script"][1]
     assert all(command["outputs"] for command in commands.values())
     assert "--gold-preproc" in commands["evaluate"]["script"][0]
 

@@ -1,1 +1,1 @@
-"""The commands: `python -m spacy lstm-tagger ...`."""
+"""The commands (`commands.py`, run as `python -m spacy lstm-tagger ...`) and the code behind them."""

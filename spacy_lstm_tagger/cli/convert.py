@@ -1,12 +1,11 @@
 """Convert word/tag TSV or CoNLL-U files into spaCy's binary `.spacy` format.
 
-    python -m spacy_lstm_tagger.convert INPUT OUTPUT.spacy [--format tsv|conllu] [--tag-column xpos|upos]
+    python -m spacy lstm-tagger convert INPUT OUTPUT.spacy [--format tsv|conllu] [--tag-column xpos|upos]
 
 TSV: one `word<TAB>tag` a line, a blank line between sentences.
 CoNLL-U: the FORM and XPOS (or UPOS) columns; multi-word token ranges and empty nodes are skipped.
 Each sentence becomes one Doc with gold tokens and tags.
 """
-import argparse
 from pathlib import Path
 from typing import Iterator, List, Tuple
 
@@ -89,18 +88,3 @@ def convert(input_path: Path, output_path: Path, file_format: str = "", tag_colu
     output_path.parent.mkdir(parents=True, exist_ok=True)
     docbin.to_disk(output_path)
     return len(docbin)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("input", type=Path, help="a .tsv or .conllu file")
-    parser.add_argument("output", type=Path, help="the .spacy file to write")
-    parser.add_argument("--format", choices=["tsv", "conllu"], default="", help="default: from the suffix")
-    parser.add_argument("--tag-column", choices=sorted(CONLLU_COLUMNS), default="xpos", help="CoNLL-U only")
-    args = parser.parse_args()
-    count = convert(args.input, args.output, args.format, args.tag_column)
-    print(f"Wrote {count} docs to {args.output}")
-
-
-if __name__ == "__main__":
-    main()

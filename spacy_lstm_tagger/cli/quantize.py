@@ -1,13 +1,12 @@
 """Write a copy of a pipeline whose lstm_tagger components tag with int8 weights on a CPU.
 
-    python -m spacy_lstm_tagger.quantize IN_MODEL OUT_MODEL
+    python -m spacy lstm-tagger quantize IN_MODEL OUT_MODEL
 
 The copy's config sets `quantize = true` on every lstm_tagger component, so `spacy.load` and
 `spacy package` give the int8 tagger with no override. Its saved weights are the float ones, and
 the int8 weights are made from them at load: `quantize = false` (a load-time override) gives back
 the float tagger exactly, and the copy is the same size on disk.
 """
-import argparse
 from pathlib import Path
 from typing import List
 
@@ -29,16 +28,3 @@ def quantize_pipeline(source: str, output: Path) -> List[str]:
     nlp = spacy.load(source, config={"components": {name: {"quantize": True} for name in names}})
     nlp.to_disk(output)
     return names
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("in_model", help="a pipeline directory or package name")
-    parser.add_argument("out_model", type=Path, help="a new folder for the int8 pipeline")
-    args = parser.parse_args()
-    names = quantize_pipeline(args.in_model, args.out_model)
-    print(f"Wrote {args.out_model}: quantize = true on {', '.join(names)}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,7 +1,7 @@
 """A per-tag report on gold-tokenized data: accuracy, unseen-word accuracy, P/R/F1, confusions,
 and how well the tag probabilities are calibrated.
 
-    python -m spacy_lstm_tagger.report MODEL DATA.spacy --output DIR [--train TRAIN.spacy] [--top N]
+    python -m spacy lstm-tagger report MODEL DATA.spacy --output DIR [--train TRAIN.spacy] [--top N]
 
 The pipeline tags Docs built from the gold words (as `spacy evaluate --gold-preproc` does).
 Tokens with no gold tag are left out. Writes DIR/report.json, DIR/report.md (also printed),
@@ -9,7 +9,6 @@ DIR/confusion.png, a heatmap of the N most frequent gold tags with the rest fold
 and, for an lstm_tagger, DIR/reliability.png: the accuracy of the tokens in each confidence bin
 (`token._.tag_prob`, 10 equal-width bins), whose gaps the expected calibration error weighs.
 """
-import argparse
 import json
 from collections import Counter
 from pathlib import Path
@@ -167,21 +166,3 @@ def write_report(model: str, data: Path, output: Path, train: Optional[Path] = N
                          title=f"{Path(model).name} on {Path(data).name}: "
                                f"ECE {100 * report['calibration']['ece']:.2f}%")
     return report
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", help="a pipeline directory or package name")
-    parser.add_argument("data", type=Path, help="a .spacy file with gold tags")
-    parser.add_argument("--output", type=Path, required=True, help="directory for the report files")
-    parser.add_argument("--train", type=Path, help="the training .spacy file, for unseen-word accuracy")
-    parser.add_argument("--top", type=int, default=20, help="confusions listed and tags in the heatmap")
-    args = parser.parse_args()
-    report = write_report(args.model, args.data, args.output, args.train, args.top)
-    print(format_report(report))
-    plots = "confusion.png and reliability.png" if report["calibration"] else "confusion.png"
-    print(f"Wrote report.json, report.md, {plots} to {args.output}")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,5 @@
-"""Fit each lstm_tagger's temperature on gold-tagged data: a `spacy train` callback, and a command.
+"""Fit each lstm_tagger's temperature on gold-tagged data: a `spacy train` callback, and what the
+`calibrate` command runs.
 
 The default config runs the callback before every save of `spacy train`, so model-best and
 model-last keep a temperature fitted on the dev corpus to their own weights:
@@ -9,14 +10,12 @@ model-last keep a temperature fitted on the dev corpus to their own weights:
 
 A pipeline saved without one (an older model, or a config without the callback) gets one with:
 
-    python -m spacy_lstm_tagger.calibrate MODEL DEV.spacy --output CALIBRATED_MODEL
+    python -m spacy lstm-tagger calibrate MODEL DEV.spacy --output CALIBRATED_MODEL
 """
-import argparse
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List
 
 import numpy
-import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.util import logger, minibatch, registry
@@ -95,20 +94,3 @@ def gold_probabilities(nlp: Language, name: str, gold_docs: List[Doc]):
     n_labels = len(tagger.labels)
     flat = numpy.concatenate(probabilities) if probabilities else numpy.zeros((0, n_labels), dtype="f")
     return flat, numpy.asarray(gold, dtype="int64")
-
-
-def main(argv: Optional[List[str]] = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("model", help="a pipeline directory or package name")
-    parser.add_argument("data", type=Path, help="a .spacy file with gold tags (the dev set)")
-    parser.add_argument("--output", type=Path, required=True, help="where to save the calibrated pipeline")
-    args = parser.parse_args(argv)
-    nlp = spacy.load(args.model)
-    for name, temperature in calibrate(nlp, read_gold_docs(args.data, nlp), source=str(args.data)).items():
-        print(f"{name}: temperature {temperature:.4f}")
-    nlp.to_disk(args.output)
-    print(f"Saved the calibrated pipeline to {args.output}")
-
-
-if __name__ == "__main__":
-    main()

@@ -43,8 +43,8 @@ def no_tags_error(nlp: Optional[Language], corpus: Corpus) -> ValueError:
     """The error for a component that has no labels and data without tags."""
     return ValueError(
         f"lstm_tagger: {corpus_name(nlp)} has no tags: no token in its {len(corpus.docs)} Doc(s) has a "
-        f"tag_, and no labels were given. Convert the data with its tags (python -m "
-        f"spacy_lstm_tagger.convert), or give the labels (add_label, or `spacy init labels`)"
+        f"tag_, and no labels were given. Convert the data with its tags (python -m spacy "
+        f"lstm-tagger convert), or give the labels (add_label, or `spacy init labels`)"
     )
 
 

@@ -12,7 +12,7 @@ slower); a later layer's input gates are one matrix product for the whole batch.
 
 The tables (about 80 MB for the default config) are made at the first prediction after the
 weights change (execution.py keeps them). They are never saved or pickled. The logits are the
-network's up to rounding (`tests/test_cpu_tagging.py`); the default model's dev tags are the same.
+network's up to rounding (`tests/pytorch/test_gate_tables.py`); the default model's dev tags are the same.
 """
 from typing import List, NamedTuple, Optional
 

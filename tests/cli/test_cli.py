@@ -1,4 +1,5 @@
-"""The real `spacy train`, `spacy evaluate` and `spacy package` CLIs, on every shipped config."""
+"""The real `spacy train`, `spacy evaluate` and `spacy package` CLIs, on every shipped config; and
+our commands inside spaCy's CLI."""
 import json
 import shutil
 import subprocess
@@ -16,12 +17,37 @@ from conftest import ROOT, assert_wheel_says_what_it_is
 
 CONFIGS = sorted((ROOT / "configs").glob("*.cfg"))
 DEV_SAMPLE = ["--corpora.train.limit", "200", "--corpora.dev.limit", "50"]
+COMMANDS = {"convert", "calibrate", "meta", "quantize", "report", "tag-corpus"}
 
 
 def run(*args, cwd=ROOT, python=sys.executable):
     result = subprocess.run([str(python), *map(str, args)], cwd=cwd, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
+
+
+@pytest.mark.parametrize("prefix", [["spacy", "lstm-tagger"], ["spacy_lstm_tagger"]])
+def test_help_lists_the_six_commands(prefix):
+    listed = run("-m", *prefix, "--help").split("Commands:", 1)[1]
+    assert {line.split()[0] for line in listed.splitlines() if line.strip()} == COMMANDS
+
+
+def test_spacy_help_names_the_commands():
+    assert "lstm-tagger" in run("-m", "spacy", "--help")
+
+
+def test_the_entry_point_loads_nothing_heavy():
+    """Every `python -m spacy ...` loads our `spacy_cli` entry point: on top of spaCy's CLI, it
+    imports only modules of ours; and our commands module alone imports neither torch nor spaCy."""
+    code = ("import sys, spacy.cli; from importlib.metadata import entry_points; before = set(sys.modules); "
+            "[ep.load() for ep in entry_points(group='spacy_cli') if ep.value.startswith('spacy_lstm_tagger.')]; "
+            "print(' '.join(sorted(set(sys.modules) - before)))")
+    loaded = run("-c", code).split()
+    assert "spacy_lstm_tagger.cli.spacy_cli" in loaded
+    assert [m for m in loaded if m.split(".")[0] != "spacy_lstm_tagger"] == []
+    code = ("import sys, spacy_lstm_tagger.cli.commands; "
+            "print([m for m in ('torch', 'thinc', 'spacy') if m in sys.modules])")
+    assert run("-c", code).strip() == "[]"
 
 
 def uses_static_vectors(config: Path) -> bool:
@@ -105,12 +131,13 @@ def test_vectors_and_temperature_ship_with_the_package(trained, tmp_path):
 @pytest.mark.slow
 def test_package_installs_and_tags_in_a_fresh_environment(trained, tmp_path):
     """The main job's meta step, then spacy package -> wheel naming spacy-lstm-tagger and saying
-    its licence, description and sources; installed with the plugin, it tags."""
+    its licence, description and sources; installed with the plugin, it tags, and spaCy's CLI has
+    our commands."""
     packages = tmp_path / "packages"
     packages.mkdir()
     model = tmp_path / "model-best"
     shutil.copytree(trained["tutorial"] / "model-best", model)
-    run("-m", "spacy_lstm_tagger.meta", ROOT / "corpus" / "meta.json", model)
+    run("-m", "spacy", "lstm-tagger", "meta", ROOT / "corpus" / "meta.json", model)
     assert json.loads((model / "meta.json").read_text())["lang"] == "en"  # its own keys kept
     run(
         "-m", "spacy", "package", model, packages,
@@ -137,3 +164,4 @@ def test_package_installs_and_tags_in_a_fresh_environment(trained, tmp_path):
     location, tags = run("-c", code, cwd=tmp_path, python=python).strip().splitlines()
     assert str(env) in location
     assert tags == "DET NN V DET NN"
+    assert "tag-corpus" in run("-m", "spacy", "lstm-tagger", "--help", cwd=tmp_path, python=python)

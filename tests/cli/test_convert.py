@@ -1,4 +1,7 @@
 """Converting word/tag TSV and CoNLL-U into .spacy files."""
+import subprocess
+import sys
+
 import pytest
 from spacy.tokens import DocBin
 from spacy.vocab import Vocab
@@ -80,3 +83,17 @@ def test_missing_and_empty_inputs(tmp_path):
     (tmp_path / "empty.tsv").write_text("\n\n", encoding="utf8")
     with pytest.raises(ValueError, match="no sentences"):
         convert(tmp_path / "empty.tsv", tmp_path / "out.spacy")
+
+
+def test_command_passes_its_options(tmp_path):
+    """`python -m spacy lstm-tagger convert` with --format and --tag-column; a bad choice is a usage error."""
+    source = tmp_path / "sentence.txt"
+    source.write_text(CONLLU, encoding="utf8")
+    command = [sys.executable, "-m", "spacy", "lstm-tagger", "convert", source, tmp_path / "out.spacy",
+               "--format", "conllu"]
+    result = subprocess.run([*command, "--tag-column", "upos"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"Wrote 1 docs to {tmp_path / 'out.spacy'}\n"
+    assert [t.tag_ for t in read(tmp_path / "out.spacy")[0]] == ["AUX", "PART", "VERB", "PUNCT"]
+    wrong = subprocess.run([*command, "--tag-column", "lemma"], capture_output=True, text=True)
+    assert wrong.returncode == 2 and "--tag-column" in wrong.stderr

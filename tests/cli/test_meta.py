@@ -1,4 +1,4 @@
-"""spacy_lstm_tagger.meta: a pipeline's meta.json takes the data's keys and keeps its own."""
+"""The meta command: a pipeline's meta.json takes the data's keys and keeps its own."""
 import json
 import subprocess
 import sys
@@ -22,5 +22,6 @@ def test_adds_the_data_keys_and_keeps_the_pipelines_own(tmp_path):
 def test_a_folder_without_meta_is_named(tmp_path):
     with pytest.raises(FileNotFoundError, match=f"{tmp_path} has no meta.json"):
         add_meta(ROOT / "corpus" / "meta.json", [tmp_path])
-    result = subprocess.run([sys.executable, "-m", "spacy_lstm_tagger.meta", "--help"], capture_output=True, text=True)
+    command = [sys.executable, "-m", "spacy", "lstm-tagger", "meta", "--help"]
+    result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0 and "pipelines" in result.stdout

@@ -10,9 +10,10 @@ import spacy
 import torch
 from spacy.tokens import Doc
 
-from conftest import train_tutorial_tagger, tutorial_examples
+from conftest import SMALL_MODEL, train_tutorial_tagger, tutorial_examples
 from spacy_lstm_tagger.cli.quantize import quantize_pipeline
 from spacy_lstm_tagger.layers.shim import AveragingPyTorchShim
+from spacy_lstm_tagger.pytorch import execution
 
 INT8 = {"components": {"lstm_tagger": {"quantize": True}}}
 SENTENCES = ["The dog ate the apple", "Everybody read that book", "The apple read a dog"]
@@ -34,12 +35,15 @@ def tags(docs):
     return [[t.tag_ for t in doc] for doc in docs]
 
 
-def test_load_time_override_tags_with_int8_weights(saved):
+def test_load_time_override_tags_with_int8_weights(saved, monkeypatch):
     float_nlp, int8_nlp = spacy.load(saved), spacy.load(saved, config=INT8)
+    copies = []
+    monkeypatch.setattr(execution, "_int8_copy", lambda network, make=execution._int8_copy: copies.append(
+        make(network)) or copies[-1])
     int8, floats = probabilities(int8_nlp), probabilities(float_nlp)
-    network = int8_nlp.get_pipe("lstm_tagger").model.get_ref("network").shims[0]._int8_network
-    assert type(network.lstm).__module__.startswith("torch.ao.nn.quantized.dynamic")
-    assert type(network.output).__module__.startswith("torch.ao.nn.quantized.dynamic")
+    assert len(copies) == 1  # made once, at the first prediction
+    assert type(copies[0].lstm).__module__.startswith("torch.ao.nn.quantized.dynamic")
+    assert type(copies[0].output).__module__.startswith("torch.ao.nn.quantized.dynamic")
     assert not numpy.array_equal(int8, floats)  # the int8 weights are in use...
     numpy.testing.assert_allclose(int8, floats, atol=0.05)  # ...and close to the float ones
     assert (int8.argmax(axis=1) == floats.argmax(axis=1)).all()
@@ -77,11 +81,18 @@ def test_training_is_refused(saved):
         nlp.update(tutorial_examples(nlp))
 
 
-def test_int8_after_initialize_follows_the_new_weights():
+def test_int8_follows_the_weights_after_initialize_and_loading(tutorial_nlp):
+    """An int8 tagger initialized (all tags equally likely) and then given trained weights tags
+    with int8 copies of the trained weights: close to the float tagger's probabilities."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("lstm_tagger", config={"quantize": True, "model": {"hidden_width": 16, "depth": 1}})
+    nlp.add_pipe("lstm_tagger", config={"quantize": True, "model": SMALL_MODEL})
     nlp.initialize(lambda: tutorial_examples(nlp))
-    assert [t.tag_ for t in nlp("The dog ate the apple")]  # tags with a fresh int8 copy
+    numpy.testing.assert_allclose(probabilities(nlp), 1 / 3, rtol=1e-6)  # a fresh v2 output layer is zero
+    nlp.get_pipe("lstm_tagger").from_bytes(tutorial_nlp.get_pipe("lstm_tagger").to_bytes())
+    int8, floats = probabilities(nlp), probabilities(tutorial_nlp)
+    assert not numpy.array_equal(int8, floats)
+    numpy.testing.assert_allclose(int8, floats, atol=0.05)
+    assert tags([nlp(text) for text in SENTENCES[:2]]) == [["DET", "NN", "V", "DET", "NN"], ["NN", "V", "DET", "NN"]]
 
 
 def test_gpu_is_refused(saved, monkeypatch):
@@ -116,6 +127,14 @@ def test_quantize_command_writes_the_setting(saved, tmp_path):
     numpy.testing.assert_array_equal(probabilities(loaded), probabilities(spacy.load(saved, config=INT8)))
     with pytest.raises(ValueError, match="is not an empty folder"):
         quantize_pipeline(str(saved), tmp_path / "int8")
+
+
+def test_quantize_command_line(saved, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "spacy", "lstm-tagger", "quantize", saved, tmp_path / "int8"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"Wrote {tmp_path / 'int8'}: quantize = true on lstm_tagger\n"
+    assert spacy.load(tmp_path / "int8").get_pipe("lstm_tagger").quantize
 
 
 def test_quantize_command_needs_an_lstm_tagger(tmp_path):

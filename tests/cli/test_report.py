@@ -87,7 +87,7 @@ def test_command_reports_the_model_on_gold_tokens(tutorial_nlp, tmp_path):
     train.to_disk(tmp_path / "train.spacy")
 
     result = subprocess.run(
-        [sys.executable, "-m", "spacy_lstm_tagger.report", model, tmp_path / "dev.spacy",
+        [sys.executable, "-m", "spacy", "lstm-tagger", "report", model, tmp_path / "dev.spacy",
          "--train", tmp_path / "train.spacy", "--output", tmp_path / "out", "--top", "2"],
         capture_output=True, text=True,
     )
@@ -114,5 +114,5 @@ def test_command_reports_the_model_on_gold_tokens(tutorial_nlp, tmp_path):
 
 
 def test_importing_the_report_does_not_import_matplotlib():
-    code = "import sys, spacy_lstm_tagger.report; assert 'matplotlib' not in sys.modules"
+    code = "import sys, spacy_lstm_tagger.cli.report; assert 'matplotlib' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

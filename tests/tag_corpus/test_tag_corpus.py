@@ -201,8 +201,9 @@ def test_a_text_the_pipeline_cannot_tag_is_an_error_and_the_rest_are_tagged(tagg
 
 def test_command_without_ray_names_the_extra(tmp_path):
     """With ray not importable, the command says what to install."""
-    code = ("import sys; sys.modules['ray'] = None; from spacy_lstm_tagger.tag_corpus.__main__ import main; "
-            f"sys.exit(main(['model', {str(tmp_path)!r}, {str(tmp_path / 'out')!r}]))")
+    argv = ["spacy", "lstm-tagger", "tag-corpus", "model", str(tmp_path), str(tmp_path / "out")]
+    code = (f"import runpy, sys; sys.modules['ray'] = None; sys.argv = {argv!r}; "
+            "runpy.run_module('spacy', run_name='__main__')")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 1
     assert 'tag_corpus needs Ray Data, which is not installed' in result.stderr

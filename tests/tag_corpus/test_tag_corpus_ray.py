@@ -118,8 +118,8 @@ def test_parquet_output_with_probabilities(local_ray, corpus, tutorial_model_pat
 
 
 def test_the_command(corpus, tutorial_model_path, tmp_path):
-    """`python -m spacy_lstm_tagger.tag_corpus`, starting and stopping its own local Ray."""
-    command = [sys.executable, "-m", "spacy_lstm_tagger.tag_corpus", tutorial_model_path, corpus[0] / "b.txt",
+    """`python -m spacy lstm-tagger tag-corpus`, starting and stopping its own local Ray."""
+    command = [sys.executable, "-m", "spacy", "lstm-tagger", "tag-corpus", tutorial_model_path, corpus[0] / "b.txt",
                tmp_path / "out", "--workers", "2", "--batch-size", "50"]
     result = subprocess.run(list(map(str, command)), capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
