@@ -71,7 +71,7 @@ def build_lstm_tagger_v2(
     cpu_bfloat16 (bool): When training on a CPU with native bfloat16 instructions (AVX-512 BF16
         or AMX), run the LSTM's kernels on bfloat16 copies of its inputs and weights; the
         weights, their gradients and every other layer stay float32. Elsewhere, and for
-        tagging, float32 throughout. Added after v2's first release; false keeps v2 as it was.
+        tagging, float32 throughout; false (the default) trains in float32 everywhere.
     nO (Optional[int]): Number of tags; taken from the labels at initialize if unset.
     RETURNS (Model[List[Doc], List[Floats2d]]): One (n_tokens, n_tags) probability array per Doc.
     """

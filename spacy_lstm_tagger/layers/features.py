@@ -67,7 +67,7 @@ def doc_features(
         "min_freq": min_freq,
         "char_length": char_length,
         "tables": None,
-        "affix_ids": TypeIdCache(),  # the name saved models carry: it held only affixes once
+        "affix_ids": TypeIdCache(),  # the name saved models carry (it also holds the character ids)
     }
     if new_value_rows:
         attributes.update(new_value_rows=new_value_rows, seen_rarely=None)

@@ -1,12 +1,12 @@
 """tag_corpus survives a tagging actor killed mid-run: Ray starts the actor again and runs the
 batches it held again, and every record is written once, with nlp.pipe's tags."""
 import os
+from pathlib import Path
 
 import pytest
 
 ray = pytest.importorskip("ray", reason="tag_corpus needs the ray extra: pip install -e '.[ray]'")
 
-from conftest import ROOT  # noqa: E402
 from ray_faults import EXIT_AFTER, MARKER  # noqa: E402
 from spacy_lstm_tagger.tag_corpus import tag_corpus  # noqa: E402
 from tag_corpus_helpers import TEXTS, check_every_record_once, read_output, start_local_ray, write_corpus  # noqa: E402
@@ -17,8 +17,10 @@ pytestmark = [pytest.mark.ray, pytest.mark.slow]
 def test_an_actor_killed_mid_run(tutorial_model_path, tutorial_nlp, tmp_path):
     expected = write_corpus(tmp_path / "corpus")
     marker = tmp_path / "an actor exited"
+    hook_folder = Path(__file__).resolve().parent  # where the workers import ray_faults from
+    assert (hook_folder / "ray_faults.py").is_file()
     workers_env = {
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "tests"), os.environ.get("PYTHONPATH")])),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(hook_folder), os.environ.get("PYTHONPATH")])),
         EXIT_AFTER: "3",
         MARKER: str(marker),
     }
