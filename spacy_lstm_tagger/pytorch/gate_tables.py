@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from .columns import NEW_VALUE_SCALE
-from .lstm_weights import directions, layer_weights
+from .lstm_weights import WEIGHT_NAMES, directions, layer_weights
 from .network import InputParts, LSTMTaggerNet
 from .packing import packing_order
 
@@ -47,8 +47,7 @@ def make_tables(network: LSTMTaggerNet) -> GateTables:
     lstm = network.lstm
 
     def stacked(name: str, layer: int) -> List[torch.Tensor]:
-        index = ("weight_ih", "weight_hh", "bias_ih", "bias_hh").index(name)
-        return [layer_weights(lstm, layer, backward)[index] for backward in directions(lstm)]
+        return [layer_weights(lstm, layer, backward)[WEIGHT_NAMES.index(name)] for backward in directions(lstm)]
 
     # The cell gate's weights doubled: tanh(x) = 2 sigmoid(2x) - 1, and torch's sigmoid is several
     # times as fast as its tanh, so one sigmoid serves all four gates (see _recurrence).
