@@ -142,8 +142,9 @@ def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: b
     the node that wraps the network, where `_dropout_rates` reads them."""
     _check_sizes(**{name: sizes[name] for name in ("embed_width", "hidden_width", "depth")})
     if mixed_precision:
+        # A UserWarning, not a DeprecationWarning, which Python hides outside __main__.
         warnings.warn("lstm_tagger: mixed_precision no longer does anything (it was measured slower on a GPU); "
-                      "remove it from the config", DeprecationWarning)
+                      "remove it from the config")
     network = LSTMTaggerNet(id_columns(features), **sizes)
     static_attrs = {STATIC_VECTORS: True} if sizes.get("static_vectors") else {}
     wrapped = Model(

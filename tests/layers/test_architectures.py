@@ -1,9 +1,12 @@
 """The architecture: batch independence, odd lengths, shapes restored on load, the gradient."""
+import warnings
+
 import numpy
 import pytest
 import spacy
 import torch
 from spacy.tokens import Doc
+from spacy.util import registry
 from thinc.api import Adam
 
 from conftest import train_tutorial_tagger
@@ -149,3 +152,16 @@ def test_packing_order_matches_torch():
     order, batch_sizes = packing_order(lengths)
     assert order.tolist() == expected.data.tolist()
     assert batch_sizes.tolist() == expected.batch_sizes.tolist()
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_mixed_precision_true_warns_that_it_does_nothing(version):
+    """Saved configs that set it still build; true says, visibly, that it no longer does anything."""
+    build = registry.architectures.get(f"spacy_lstm_tagger.LSTMTagger.{version}")
+    sizes = dict(attrs=["NORM"], prefix_lengths=[], suffix_lengths=[], min_freq=1, embed_width=4, hidden_width=4,
+                 depth=1, bidirectional=False, feature_dropout=0.0, **({"dropout": 0.0} if version == "v1" else {}))
+    with pytest.warns(UserWarning, match="mixed_precision no longer does anything"):
+        build(**sizes, mixed_precision=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build(**sizes, mixed_precision=False)
