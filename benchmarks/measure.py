@@ -54,6 +54,44 @@ def tag_speed(model: str, repeats: int, batch_size: int = 0, passes: int = 1, gp
     return {"words_per_second": results, "median": statistics.median(results), "batch_size": batch_size}
 
 
+def latency(model: str, n_docs: int, batch_sizes, config: Optional[dict] = None, **_):
+    """Each of the first `n_docs` gold-word dev Docs tagged alone with nlp(doc): the median and
+    99th percentile of the times (ms) and the words/s; then words/s of nlp.pipe over the same
+    Docs at each batch size. Fresh Docs for every pass; the tags of every pass, as SHA-1s."""
+    import hashlib
+
+    nlp = load(model, config=config)
+    sentences = _dev_sentences(nlp.vocab)[:n_docs]
+    for doc in _make_docs(nlp.vocab, sentences[:50]):  # warm-up
+        nlp(doc)
+
+    def digest(docs) -> str:
+        return hashlib.sha1("\n".join(" ".join(t.tag_ for t in doc) for doc in docs).encode()).hexdigest()
+
+    docs, seconds = list(_make_docs(nlp.vocab, sentences)), []
+    for doc in docs:
+        start = time.perf_counter()
+        nlp(doc)
+        seconds.append(time.perf_counter() - start)
+    n_words = sum(map(len, sentences))
+    ordered = sorted(seconds)
+    result = {
+        "n_docs": len(docs), "n_words": n_words,
+        "median_ms": 1000 * statistics.median(seconds),
+        "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+        "words_per_second": {"1": n_words / sum(seconds)}, "tags": {"1": digest(docs)},
+    }
+    for batch_size in batch_sizes:
+        if batch_size == 1:
+            continue
+        docs = list(_make_docs(nlp.vocab, sentences))
+        start = time.perf_counter()
+        tagged = list(nlp.pipe(docs, batch_size=batch_size))
+        result["words_per_second"][str(batch_size)] = n_words / (time.perf_counter() - start)
+        result["tags"][str(batch_size)] = digest(tagged)
+    return result
+
+
 def stream_memory(model: str, tokens: int, **_):
     """RSS (MB) while nlp.pipe tags a stream of `tokens` tokens of fresh dev Docs."""
     nlp = load(model)
@@ -215,7 +253,7 @@ class _PeakSampler:
         self.peak = max(self.peak, _rss(self.process))
 
 
-JOBS = {job.__name__: job for job in (predict, tag_speed, stream_memory, long_doc, train_speed)}
+JOBS = {job.__name__: job for job in (predict, tag_speed, latency, stream_memory, long_doc, train_speed)}
 
 if __name__ == "__main__":
     job, args = sys.argv[1], json.loads(sys.argv[2])

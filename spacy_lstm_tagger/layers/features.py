@@ -174,6 +174,8 @@ def new_value_rows(model: Model, values: numpy.ndarray, rows: numpy.ndarray, fea
     hashed = numpy.zeros((len(values), len(features) * NEW_VALUE_HASHES), dtype="int64")
     for column, feature in enumerate(features):
         new = rows[:, column] == 0
+        if not new.any():
+            continue
         new[new] = lookup_rows(seen_rarely[feature], values[new, column]) == 0  # only values not in the table
         if not new.any():
             continue

@@ -6,6 +6,9 @@ import torch
 from torch import nn
 
 
+DISTINCT_FROM = 64
+
+
 class CharCNN(nn.Module):
     """Embed each character of a word, convolve over 3-character windows, max-pool.
 
@@ -26,7 +29,10 @@ class CharCNN(nn.Module):
 
     def forward(self, char_ids: torch.Tensor) -> torch.Tensor:
         """char_ids: int64 (n_words, n_chars) -> float (n_words, width), computed once for each
-        distinct row (a batch repeats its frequent words many times)."""
+        distinct row of a batch of at least DISTINCT_FROM words (a batch repeats its frequent
+        words many times; a sentence, rarely enough to pay for finding them)."""
+        if len(char_ids) < DISTINCT_FROM:
+            return self._encode(char_ids)
         distinct, inverse = unique_rows(char_ids)
         return self._encode(distinct)[inverse]
 

@@ -3,8 +3,9 @@
 | path | when | what runs the LSTM |
 | --- | --- | --- |
 | `padded` | training on a CPU | one-layer kernels over padded groups of similar length (padded_lstm.py), in bfloat16 where asked and native |
-| `packed` | training on a GPU; tagging on a GPU, or on a CPU with few tokens per time step | nn.LSTM over a PackedSequence |
-| `gate_tables` | tagging on a CPU in float32, at least MIN_TOKENS_PER_STEP tokens per time step | the recurrence from gate tables (gate_tables.py) |
+| `packed` | on a GPU; tagging on a CPU in another dtype than float32 | nn.LSTM over a PackedSequence |
+| `gate_tables` | tagging on a CPU in float32, at least MIN_TOKENS_PER_STEP tokens per time step | the recurrence from gate tables, in torch (gate_tables.py) |
+| `numpy_steps` | tagging on a CPU in float32, fewer tokens per time step (one Doc at a time, a few Docs, long Docs' windows) | the recurrence from gate tables, in NumPy (numpy_steps.py) |
 | `int8` | tagging on a CPU with `quantize` | the packed path on an int8 copy of the LSTM and output layer (int8.py) |
 
 Every path takes its input vectors from `LSTMTaggerNet.input_parts`, its packing order from
@@ -20,7 +21,7 @@ from typing import Callable, Optional
 import torch
 from torch.nn.utils.rnn import PackedSequence
 
-from . import gate_tables
+from . import gate_tables, numpy_steps
 from .dropout import apply_dropout
 from .lstm_weights import directions, layer_input, layer_weights
 from .network import LSTMTaggerNet
@@ -28,7 +29,7 @@ from .packing import packing_order
 from .padded_lstm import run_lstm_by_length
 from .windows import plan_windows
 
-PADDED, PACKED, GATE_TABLES, INT8 = "padded", "packed", "gate_tables", "int8"
+PADDED, PACKED, GATE_TABLES, NUMPY_STEPS, INT8 = "padded", "packed", "gate_tables", "numpy_steps", "int8"
 
 
 def choose_path(*, device: torch.device, training: bool, dtype: torch.dtype, quantize: bool,
@@ -47,9 +48,9 @@ def choose_path(*, device: torch.device, training: bool, dtype: torch.dtype, qua
         return PACKED
     if training:
         return PADDED
-    if dtype == torch.float32 and tokens_per_step >= gate_tables.MIN_TOKENS_PER_STEP:
-        return GATE_TABLES
-    return PACKED
+    if dtype != torch.float32:
+        return PACKED
+    return GATE_TABLES if tokens_per_step >= gate_tables.MIN_TOKENS_PER_STEP else NUMPY_STEPS
 
 
 def run(network: LSTMTaggerNet, ids: torch.Tensor, lengths: torch.Tensor, static: Optional[torch.Tensor] = None, *,
@@ -69,7 +70,7 @@ def run(network: LSTMTaggerNet, ids: torch.Tensor, lengths: torch.Tensor, static
 def _run_path(network: LSTMTaggerNet, ids, lengths, static, training: bool, dropout: float, feature_dropout: float,
               quantize: bool) -> torch.Tensor:
     path = choose_path(device=ids.device, training=training, dtype=network.lstm.weight_ih_l0.dtype,
-                       quantize=quantize, tokens_per_step=len(ids) / int(lengths.max()))
+                       quantize=quantize, tokens_per_step=len(ids) / int(lengths.numpy().max()))
     if feature_dropout > 0:
         ids = network.drop_features(ids, feature_dropout)
     return PATHS[path](network, ids, lengths, static, dropout)
@@ -85,7 +86,7 @@ def padded(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torc
 
 def packed(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torch.Tensor:
     """The `packed` path: nn.LSTM over a PackedSequence."""
-    order, batch_sizes = packing_order(lengths)
+    order, batch_sizes = map(torch.from_numpy, packing_order(lengths.numpy()))
     order = order.to(ids.device)
     parts = network.input_parts(ids[order], None if static is None else static[order])
     vectors = apply_dropout(network.embed(parts), dropout)
@@ -99,6 +100,13 @@ def packed(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torc
 def from_gate_tables(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0) -> torch.Tensor:
     """The `gate_tables` path (tagging only: no dropout)."""
     return gate_tables.logits(network, _derived(network, GATE_TABLES, gate_tables.make_tables), ids, lengths, static)
+
+
+def from_numpy_steps(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0) -> torch.Tensor:
+    """The `numpy_steps` path (tagging only: no dropout)."""
+    weights = _derived(network, NUMPY_STEPS, lambda net: numpy_steps.make_weights(
+        net, _derived(net, GATE_TABLES, gate_tables.make_tables)))
+    return numpy_steps.logits(network, weights, ids, lengths, static)
 
 
 def int8(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0) -> torch.Tensor:
@@ -132,19 +140,23 @@ def _in_windows(network: LSTMTaggerNet, ids, static, windows, quantize: bool) ->
 def _derived(network: LSTMTaggerNet, name: str, make: Callable):
     """What `make(network)` derives from the weights, kept until any weight changes (a new
     tensor, or one changed in place: the optimizer, `load_state_dict`, averaging). The cache is
-    one tuple, replaced whole, so that threads tagging at once each read a consistent one."""
-    key = tuple((id(p), p.data_ptr(), p._version) for p in network.parameters())
-    cached_key, values = getattr(network, "_derived", (None, {}))
-    if cached_key != key:
-        values = {}
-    if name not in values:
-        with torch.no_grad():
-            values = {**values, name: make(network)}
-        network._derived = (key, values)
-    return values[name]
+    one tuple, replaced whole, so that threads tagging at once each read a consistent one. It
+    holds the network's parameters, which only `resize` replaces (and it drops the cache): walking
+    the modules for them costs more than tagging a short Doc."""
+    parameters, key, values = getattr(network, "_derived", (None, None, {}))
+    if parameters is None:
+        parameters = tuple(network.parameters())
+    now = tuple((p.data_ptr(), p._version) for p in parameters)
+    if key == now and name in values:
+        return values[name]
+    with torch.no_grad():
+        made = make(network)
+    _, key, values = getattr(network, "_derived", (None, None, {}))  # `make` may have derived more
+    network._derived = (parameters, now, {**(values if key == now else {}), name: made})
+    return made
 
 
-PATHS = {PADDED: padded, PACKED: packed, GATE_TABLES: from_gate_tables, INT8: int8}
+PATHS = {PADDED: padded, PACKED: packed, GATE_TABLES: from_gate_tables, NUMPY_STEPS: from_numpy_steps, INT8: int8}
 """Each path's function: (network, ids, lengths, static, dropout) -> logits."""
 
 

@@ -22,7 +22,7 @@ from torch import nn
 from .columns import NEW_VALUE_SCALE
 from .lstm_weights import WEIGHT_NAMES, directions, layer_weights
 from .network import InputParts, LSTMTaggerNet
-from .packing import packing_order
+from .packing import backward_steps, packing_order
 
 
 class GateTables(NamedTuple):
@@ -37,9 +37,10 @@ class GateTables(NamedTuple):
 
 
 MIN_TOKENS_PER_STEP = 16
-"""The path pays for its Python loop over time steps only when each step has enough tokens: a
-batch of 256 sentences has about 30 per step, and is tagged 1.5 times as fast; the windows of one
-100,000-token Doc, about 8 per step, took 1.6 times as long as the network's own LSTM."""
+"""Tagging runs this path from this many tokens per time step, and numpy_steps.py below it. A step
+costs a few operations whatever its width: NumPy's are cheaper for few tokens (a single sentence's
+recurrence takes 2.5 times as long here, 5 tokens a step 1.5 times), torch's threads pay for many
+(130 tokens a step: 1.5 times as fast with 2 threads); at 1 thread the two are even from about 16."""
 
 
 def make_tables(network: LSTMTaggerNet) -> GateTables:
@@ -76,11 +77,9 @@ def logits(network: LSTMTaggerNet, tables: GateTables, ids: torch.Tensor, length
     """The network's logits (n_tokens, n_labels) for ids, lengths and static vectors as
     `LSTMTaggerNet.forward` takes them, when tagging (no dropout). Everything runs in the forward direction's packed
     order; the backward direction's steps are a permutation of it."""
-    order, batch_sizes = packing_order(lengths)
-    backward = None
-    if network.lstm.bidirectional:
-        backward = _backward_steps(order, packing_order(lengths, reverse=True)[0])
-    gates = _input_gates(network, tables, network.input_parts(ids[order], None if static is None else static[order]))
+    order, batch_sizes = map(torch.from_numpy, packing_order(lengths.numpy()))
+    backward = torch.from_numpy(backward_steps(lengths.numpy())) if network.lstm.bidirectional else None
+    gates = input_gates(network, tables, network.input_parts(ids[order], None if static is None else static[order]))
     for layer in range(network.lstm.num_layers):
         if layer:
             gates = torch.addmm(tables.biases[layer], hidden, tables.input_weights[layer].T)
@@ -88,14 +87,6 @@ def logits(network: LSTMTaggerNet, tables: GateTables, ids: torch.Tensor, length
     result = torch.empty((len(order), network.n_labels))
     result[order] = network.output(hidden)
     return result
-
-
-def _backward_steps(forward_order: torch.Tensor, backward_order: torch.Tensor) -> torch.Tensor:
-    """For each packed row of the backward direction, the packed row of the forward direction
-    that holds the same token."""
-    position = torch.empty_like(forward_order)
-    position[forward_order] = torch.arange(len(forward_order))
-    return position[backward_order]
 
 
 def _layer(gates: torch.Tensor, batch_sizes: torch.Tensor, recurrent: torch.Tensor,
@@ -112,7 +103,7 @@ def _layer(gates: torch.Tensor, batch_sizes: torch.Tensor, recurrent: torch.Tens
     return torch.cat([hidden[0], torch.empty_like(hidden[1]).index_copy_(0, backward, hidden[1])], dim=1)
 
 
-def _input_gates(network: LSTMTaggerNet, tables: GateTables, parts: InputParts) -> torch.Tensor:
+def input_gates(network: LSTMTaggerNet, tables: GateTables, parts: InputParts) -> torch.Tensor:
     """Each token's first-layer input gates, both directions side by side, biases included."""
     gates = nn.functional.embedding_bag(parts.feature_ids + tables.offsets, tables.rows, mode="sum")
     gates += tables.biases[0]

@@ -107,11 +107,13 @@ class LSTMTaggerNet(nn.Module):
         if self.zero_output:
             nn.init.zeros_(self.output.weight)
             nn.init.zeros_(self.output.bias)
+        self.__dict__.pop("_derived", None)  # what execution.py derived from the replaced weights
 
     def resize_static_vectors(self, width: int) -> None:
         """Give the static vectors' projection the vectors' width, on its device."""
         device = self.static_vectors.weight.device
         self.static_vectors = nn.Linear(width, self.static_vectors.out_features, bias=False).to(device)
+        self.__dict__.pop("_derived", None)
 
     def forward(
         self,

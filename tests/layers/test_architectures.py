@@ -142,18 +142,6 @@ def test_optimizer_updates_weights_in_place():
     assert not torch.allclose(network.output.bias.detach(), before)
 
 
-def test_packing_order_matches_torch():
-    from torch.nn.utils.rnn import pack_sequence
-
-    from spacy_lstm_tagger.pytorch.packing import packing_order
-
-    lengths = torch.tensor([3, 1, 5, 3, 2])
-    expected = pack_sequence(torch.split(torch.arange(14), lengths.tolist()), enforce_sorted=False)
-    order, batch_sizes = packing_order(lengths)
-    assert order.tolist() == expected.data.tolist()
-    assert batch_sizes.tolist() == expected.batch_sizes.tolist()
-
-
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_mixed_precision_true_warns_that_it_does_nothing(version):
     """Saved configs that set it still build; true says, visibly, that it no longer does anything."""

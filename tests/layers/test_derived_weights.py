@@ -1,4 +1,4 @@
-"""What the network derives from its weights (gate tables, the int8 copy) follows every update,
+"""What the network derives from its weights (gate tables, NumPy step weights, the int8 copy) follows every update,
 and the averaged weights spaCy evaluates and saves with."""
 import numpy
 import pytest
@@ -13,13 +13,15 @@ from spacy_lstm_tagger.pytorch import execution
 from spacy_lstm_tagger.pytorch.gate_tables import MIN_TOKENS_PER_STEP
 
 
-@pytest.mark.parametrize("path,quantize", [(execution.GATE_TABLES, False), (execution.INT8, True)])
-def test_derived_weights_follow_updates_and_averages(monkeypatch, path, quantize):
+@pytest.mark.parametrize("path,quantize,n_docs", [
+    (execution.GATE_TABLES, False, MIN_TOKENS_PER_STEP), (execution.NUMPY_STEPS, False, 1), (execution.INT8, True, 1),
+])
+def test_derived_weights_follow_updates_and_averages(monkeypatch, path, quantize, n_docs):
     nlp = spacy.blank("en")
     tagger = nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, "depth": 2}})
     optimizer = nlp.initialize(lambda: tutorial_examples(nlp), sgd=Adam(0.01))
     network = tagger.model.get_ref("network").shims[0].module
-    docs = [Doc(nlp.vocab, words=["The", "dog", "read", "that", "book"]) for _ in range(MIN_TOKENS_PER_STEP)]
+    docs = [Doc(nlp.vocab, words=["The", "dog", "read", "that", "book"]) for _ in range(n_docs)]
     taken = []
     monkeypatch.setitem(execution.PATHS, path, lambda *args, run=execution.PATHS[path]: taken.append(path) or run(*args))
 

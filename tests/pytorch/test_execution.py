@@ -4,7 +4,7 @@ import torch
 
 from networks import ids_and_lengths, small_network
 from spacy_lstm_tagger.pytorch import execution, windows
-from spacy_lstm_tagger.pytorch.execution import GATE_TABLES, INT8, PACKED, PADDED, choose_path
+from spacy_lstm_tagger.pytorch.execution import GATE_TABLES, INT8, NUMPY_STEPS, PACKED, PADDED, choose_path
 from spacy_lstm_tagger.pytorch.gate_tables import MIN_TOKENS_PER_STEP
 
 CPU, GPU = torch.device("cpu"), torch.device("cuda")
@@ -13,7 +13,8 @@ CPU, GPU = torch.device("cpu"), torch.device("cuda")
 @pytest.mark.parametrize("device,training,dtype,quantize,tokens_per_step,expected", [
     (CPU, True, torch.float32, False, 30, PADDED),
     (CPU, False, torch.float32, False, MIN_TOKENS_PER_STEP, GATE_TABLES),
-    (CPU, False, torch.float32, False, MIN_TOKENS_PER_STEP - 0.5, PACKED),
+    (CPU, False, torch.float32, False, MIN_TOKENS_PER_STEP - 0.5, NUMPY_STEPS),
+    (CPU, False, torch.float32, False, 1, NUMPY_STEPS),
     (CPU, False, torch.float64, False, 30, PACKED),
     (CPU, False, torch.float32, True, 30, INT8),
     (CPU, False, torch.float32, True, 1, INT8),
@@ -56,7 +57,7 @@ def test_forward_runs_the_chosen_path(monkeypatch):
     net(many, many_lengths)
     net(few, few_lengths)
     net(few, few_lengths, quantize=True)
-    assert [name for name, _ in seen] == [PADDED, PADDED, GATE_TABLES, PACKED, INT8]
+    assert [name for name, _ in seen] == [PADDED, PADDED, GATE_TABLES, NUMPY_STEPS, INT8]
 
 
 @pytest.mark.parametrize("depth,bidirectional", [(2, True), (1, False)])
@@ -67,6 +68,7 @@ def test_every_path_gives_the_packed_paths_logits(depth, bidirectional):
         packed = execution.packed(net, ids, lengths, None, 0.0)
         torch.testing.assert_close(execution.padded(net, ids, lengths, None, 0.0), packed, rtol=1e-4, atol=1e-5)
         torch.testing.assert_close(execution.from_gate_tables(net, ids, lengths, None), packed, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(execution.from_numpy_steps(net, ids, lengths, None), packed, rtol=1e-5, atol=1e-6)
         int8 = execution.int8(net, ids, lengths, None)
     assert int8.shape == packed.shape and not torch.equal(int8, packed)
     assert float((int8 - packed).abs().max()) < 0.1 * float(packed.abs().max())  # int8 rounding, no more
@@ -84,11 +86,12 @@ def test_dropout_between_layers_runs_layer_by_layer_to_the_same_result():
 
 
 def test_what_is_derived_follows_the_weights():
-    """The gate tables and the int8 copy are made again after a weight changes in place."""
+    """The gate tables, the NumPy step weights and the int8 copy are made again after a weight
+    changes in place."""
     net = small_network()
     ids, lengths = ids_and_lengths(net, [3] * MIN_TOKENS_PER_STEP)
     with torch.no_grad():
-        before = {path: execution.PATHS[path](net, ids, lengths, None, 0.0) for path in (GATE_TABLES, INT8)}
+        before = {path: execution.PATHS[path](net, ids, lengths, None, 0.0) for path in (GATE_TABLES, NUMPY_STEPS, INT8)}
         net.output.bias.add_(1.0)
         for path, logits in before.items():
             after = execution.PATHS[path](net, ids, lengths, None, 0.0)

@@ -4,7 +4,7 @@ import sys
 
 from conftest import ROOT
 
-MODULES = ["char_cnn", "columns", "dropout", "execution", "gate_tables", "int8", "lstm_weights", "network",
+MODULES = ["char_cnn", "columns", "dropout", "execution", "gate_tables", "int8", "lstm_weights", "network", "numpy_steps",
            "packing", "padded_lstm", "threads", "windows"]
 
 

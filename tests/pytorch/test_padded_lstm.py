@@ -12,7 +12,7 @@ from spacy_lstm_tagger.pytorch.packing import packing_order
 
 
 def packed_lstm(lstm, vectors, lengths):
-    order, batch_sizes = packing_order(torch.from_numpy(lengths))
+    order, batch_sizes = map(torch.from_numpy, packing_order(lengths))
     packed = lstm(PackedSequence(vectors[order], batch_sizes))[0].data
     return torch.empty_like(packed).index_copy(0, order, packed)
 

@@ -1,0 +1,190 @@
+"""CPU tagging of a few short sentences: the gate-table network (gate_tables.py), all in NumPy.
+
+One Doc at a time, each time step of the LSTM holds one token, and the time goes into calling
+operations, not into arithmetic: a NumPy operation on a few hundred floats costs a fraction of a
+torch one, whose dispatcher, cold after the table look-ups of the Doc before, costs more again.
+So this path runs the whole network in NumPy, on arrays derived from the weights
+(`make_weights`): the first layer's input gates from the gate tables, the character CNN, every
+LSTM step and the output layer. Each step is one matrix product for both directions and one tanh
+for all four gates: sigmoid(x) = (1 + tanh(x / 2)) / 2, so every gate's input is halved (the
+tables' cell gate comes doubled, see gate_tables.py), and the hidden state is kept doubled,
+h2 = 2 h, which the next layer's weights halve again.
+The logits are the network's up to rounding (`tests/pytorch/test_numpy_steps.py`).
+"""
+from typing import List, NamedTuple, Optional, Tuple
+
+import numpy
+import torch
+
+from .columns import NEW_VALUE_HASHES, NEW_VALUE_SCALE
+from .gate_tables import GateTables
+from .network import LSTMTaggerNet
+from .packing import backward_steps, packing_order
+
+
+class StepWeights(NamedTuple):
+    """NumPy arrays derived from the weights, scaled for tanh-only gates and a doubled h."""
+
+    rows: numpy.ndarray  # the gate tables' rows (a view, not a copy), then `offsets` per feature
+    offsets: numpy.ndarray
+    first_bias: numpy.ndarray  # (directions x 4 x hidden,)
+    chars: Optional[Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]]
+    # ^ the character CNN: embedding, window weight (3 x char embed width, width), its bias, and
+    #   the first layer's weight on its output (width, directions x 4 x hidden)
+    new_values: Optional[Tuple[numpy.ndarray, numpy.ndarray]]  # the new-value table, and per feature the weight on its rows
+    static_weight: Optional[numpy.ndarray]  # (vectors width, directions x 4 x hidden)
+    input_weights: List[Optional[numpy.ndarray]]  # per layer after the first, (input width, directions x 4 x hidden)
+    biases: List[Optional[numpy.ndarray]]  # per layer after the first
+    recurrent: List[numpy.ndarray]  # per layer, (directions, hidden, 4 x hidden)
+    output_weight: numpy.ndarray  # (directions x hidden, n_labels)
+    output_bias: numpy.ndarray  # (n_labels,)
+
+
+def make_weights(network: LSTMTaggerNet, tables: GateTables) -> StepWeights:
+    """The step weights from the network and its gate tables."""
+
+    def array(tensor: torch.Tensor) -> numpy.ndarray:
+        return tensor.detach().contiguous().numpy()
+
+    chars = None
+    if network.chars is not None:
+        cnn = network.chars
+        chars = (array(cnn.embedding.weight), array(cnn.window.weight.T), array(cnn.window.bias),
+                 array(tables.char_weight.T))
+    new_values = None
+    if network.new_values is not None:
+        weight = tables.embed_weight.T * NEW_VALUE_SCALE  # per feature, (embed width, directions x 4 x hidden)
+        new_values = (array(network.new_values.weight), array(weight.reshape(len(network.embeddings), -1, weight.shape[1])))
+    static_weight = array(tables.static_weight.T) if tables.static_weight is not None else None
+    # Every gate's input halved once the first layer's are summed; a weight on h2 = 2 h halved again.
+    later = range(1, len(tables.input_weights))
+    return StepWeights(
+        tables.rows.numpy(), tables.offsets.numpy(), array(tables.biases[0]), chars, new_values, static_weight,
+        [None] + [array(tables.input_weights[layer].T * 0.25) for layer in later],
+        [None] + [array(tables.biases[layer] * 0.5) for layer in later],
+        [array(recurrent * 0.25) for recurrent in tables.recurrent],
+        array(network.output.weight.T * 0.5),
+        array(network.output.bias),
+    )
+
+
+def logits(network: LSTMTaggerNet, weights: StepWeights, ids: torch.Tensor, lengths: torch.Tensor,
+           static: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """The network's logits (n_tokens, n_labels), as `gate_tables.logits` gives them."""
+    order, batch_sizes = packing_order(lengths.numpy())
+    backward = backward_steps(lengths.numpy()) if network.lstm.bidirectional else None
+    gates = _input_gates(network, weights, ids.numpy()[order], None if static is None else static.numpy()[order])
+    gates *= 0.5
+    sizes = batch_sizes.tolist()
+    for layer, recurrent in enumerate(weights.recurrent):
+        if layer:
+            gates = hidden @ weights.input_weights[layer]
+            gates += weights.biases[layer]
+        hidden = _layer(gates, sizes, recurrent, backward)
+    packed_logits = hidden @ weights.output_weight
+    packed_logits += weights.output_bias
+    result = numpy.empty_like(packed_logits)
+    result[order] = packed_logits
+    return torch.from_numpy(result)
+
+
+def _input_gates(network: LSTMTaggerNet, weights: StepWeights, ids: numpy.ndarray,
+                 static: Optional[numpy.ndarray]) -> numpy.ndarray:
+    """Each token's first-layer input gates, both directions side by side, biases included: the
+    sum of `gate_tables.input_gates`, from the same pieces as `LSTMTaggerNet.input_parts`."""
+    columns = network.columns
+    feature_rows = ids[:, columns.features] + weights.offsets
+    gates = weights.rows[feature_rows[:, 0]]
+    for feature in range(1, columns.n_features):
+        gates += weights.rows[feature_rows[:, feature]]
+    gates += weights.first_bias
+    if weights.new_values is not None:
+        table, weight = weights.new_values
+        new_ids = ids[:, columns.new]
+        tokens = new_ids.any(axis=1).nonzero()[0]
+        if len(tokens):
+            # Only the features with a new value read their slice of the weight: a new word's
+            # other features are known, and the whole weight is larger than the CPU's cache.
+            new_ids = new_ids[tokens].reshape(len(tokens), columns.n_features, NEW_VALUE_HASHES)
+            for feature in new_ids.any(axis=(0, 2)).nonzero()[0]:
+                gates[tokens] += table[new_ids[:, feature]].sum(axis=1) @ weight[feature]
+    if weights.chars is not None:
+        gates += _char_cnn(ids[:, columns.chars], *weights.chars[:3]) @ weights.chars[3]
+    if static is not None:
+        gates += static.astype(gates.dtype) @ weights.static_weight
+    return gates
+
+
+def _char_cnn(char_ids: numpy.ndarray, embedding: numpy.ndarray, window: numpy.ndarray,
+              bias: numpy.ndarray) -> numpy.ndarray:
+    """CharCNN's output (n_words, width): embed, convolve over 3-character windows, max-pool."""
+    n_words, n_chars = char_ids.shape
+    chars = numpy.zeros((n_words, n_chars + 2, embedding.shape[1]), dtype=embedding.dtype)  # a zero row at each end
+    chars[:, 1:-1] = embedding[char_ids]
+    hidden = numpy.concatenate([chars[:, :-2], chars[:, 1:-1], chars[:, 2:]], axis=2) @ window
+    hidden += bias
+    hidden[char_ids == 0] = 0.0  # padding takes no part in the pooling
+    numpy.maximum(hidden, 0.0, out=hidden)
+    return hidden.max(axis=1)
+
+
+def _layer(gates: numpy.ndarray, sizes: List[int], recurrent: numpy.ndarray,
+           backward: Optional[numpy.ndarray]) -> numpy.ndarray:
+    """One layer's doubled output (n_tokens, directions x hidden) from its halved input gates
+    (n_tokens, directions x 4 x hidden), both in the forward direction's packed order."""
+    n_directions, _, gate_width = recurrent.shape
+    by_direction = numpy.empty((n_directions, len(gates), gate_width), dtype=gates.dtype)
+    by_direction[0] = gates[:, :gate_width]
+    if backward is None:
+        return _steps(by_direction, sizes, recurrent)[0]
+    numpy.take(gates[:, gate_width:], backward, axis=0, out=by_direction[1])
+    hidden = _steps(by_direction, sizes, recurrent)
+    result = numpy.empty((len(gates), 2 * hidden.shape[2]), dtype=gates.dtype)
+    result[:, : hidden.shape[2]] = hidden[0]
+    result[backward, hidden.shape[2] :] = hidden[1]
+    return result
+
+
+def _steps(gates: numpy.ndarray, sizes: List[int], recurrent: numpy.ndarray) -> numpy.ndarray:
+    """The doubled hidden states (directions, n_tokens, hidden) over packed, halved input gates
+    (directions, n_tokens, 4 x hidden), every direction at each step at once. Every operation
+    writes into an array made before the loop, through views made again only when the number
+    of running sentences changes."""
+    n_directions, n_tokens, _ = gates.shape
+    hidden_size = recurrent.shape[1]
+    out = numpy.empty((n_directions, n_tokens, hidden_size), dtype=gates.dtype)
+    c = numpy.zeros((n_directions, sizes[0], hidden_size), dtype=gates.dtype)
+    h2 = numpy.zeros_like(c)
+    start = 0
+    for size, n_steps in _runs(sizes):
+        z = numpy.empty((n_directions, size, 4 * hidden_size), dtype=gates.dtype)
+        p = numpy.empty_like(z)
+        c, tmp = c[:, :size], numpy.empty_like(c[:, :size])
+        # torch's gate order: input, forget, cell, output.
+        p_i, p_f, z_g, p_o = p[..., :hidden_size], p[..., hidden_size : 2 * hidden_size], \
+            z[..., 2 * hidden_size : 3 * hidden_size], p[..., 3 * hidden_size :]
+        for _ in range(n_steps):
+            numpy.matmul(h2[:, :size], recurrent, out=z)
+            z += gates[:, start : start + size]
+            numpy.tanh(z, out=z)  # tanh(x / 2) of the input, forget and output gates; tanh of the cell gate
+            numpy.add(z, 1.0, out=p)  # 2 sigmoid(x) of the input, forget and output gates
+            c *= p_f  # c = (2 f c + 2 i tanh(g)) / 2
+            numpy.multiply(p_i, z_g, out=tmp)
+            c += tmp
+            c *= 0.5
+            numpy.tanh(c, out=tmp)
+            h2 = out[:, start : start + size]
+            numpy.multiply(p_o, tmp, out=h2)  # h2 = 2 o tanh(c)
+            start += size
+    return out
+
+
+def _runs(sizes: List[int]) -> List[Tuple[int, int]]:
+    """(batch size, number of consecutive steps with it) along the packed steps."""
+    runs: List[Tuple[int, int]] = []
+    for size in sizes:
+        if runs and runs[-1][0] == size:
+            runs[-1] = (size, runs[-1][1] + 1)
+        else:
+            runs.append((size, 1))
+    return runs
