@@ -1,4 +1,4 @@
-"""The benchmarks: generated spaCy configs, and both scripts' --quick modes end to end."""
+"""The benchmarks: generated spaCy configs, and the scripts' --quick modes end to end."""
 import json
 import re
 import subprocess
@@ -116,6 +116,19 @@ def test_speed_quick(tmp_path):
         stream = result["results"][system]["stream"]
         assert stream["tokens"] >= 50_000 and stream["peak_mb"] > 0 and stream["end_mb"] > 0
         assert ("gpu" in result["results"][system]) == torch.cuda.is_available()
+
+
+@pytest.mark.slow
+def test_latency_quick(tmp_path):
+    run_benchmark("latency.py", tmp_path, "--docs", "60", "--rounds", "1")
+    result = json.loads((tmp_path / "latency.json").read_text())
+    summary = result["summary"]
+    assert set(summary) == {"lstm_tagger", "lstm_tagger int8", "spacy_cnn"}
+    for system, row in summary.items():
+        assert row["n_docs"] == 60 and 0 < row["median_ms"] <= row["p99_ms"]
+        assert set(row["words_per_second"]) == {"1", "8", "32", "256"} and min(row["words_per_second"].values()) > 0
+    assert summary["lstm_tagger"]["same_tags_at_every_batch_size"]
+    assert "| per Doc, median (ms) |" in (tmp_path / "latency.md").read_text()
 
 
 def tagged_words(docs):
