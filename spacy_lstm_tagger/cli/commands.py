@@ -1,4 +1,4 @@
-"""The six commands, one Typer app: `python -m spacy lstm-tagger COMMAND` (through spaCy's
+"""The seven commands, one Typer app: `python -m spacy lstm-tagger COMMAND` (through spaCy's
 `spacy_cli` entry point) and `python -m spacy_lstm_tagger COMMAND`.
 
 Every `python -m spacy ...` call loads this module, so each command imports what it runs only
@@ -78,6 +78,32 @@ def calibrate_command(
         print(f"{name}: temperature {temperature:.4f}")
     nlp.to_disk(output)
     print(f"Saved the calibrated pipeline to {output}")
+
+
+@app.command("distill", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def distill_command(
+    ctx: typer.Context,
+    config: Path = typer.Argument(..., help="the student's training config (e.g. configs/lstm_tagger.cfg)"),
+    output: Path = typer.Argument(..., help="the folder for the student, as spacy train's --output"),
+    teachers: List[Path] = typer.Option(..., "--teacher", help="a trained pipeline; give it once per teacher"),
+    raw_text: List[Path] = typer.Option([], "--raw-text", help="JSONL with a text field, or a folder of them"),
+    cache: Optional[Path] = typer.Option(None, "--cache", help="the teachers' probabilities (default: OUTPUT/teacher-cache)"),
+    gpu_id: int = typer.Option(-1, "--gpu-id", help="the GPU to train on (-1: the CPU)"),
+):
+    """Train a student on the averaged tag probabilities of teacher pipelines.
+
+    Runs spacy train on CONFIG, whose training corpus becomes the reader
+    spacy_lstm_tagger.DistillationCorpus.v1: the training Docs and the raw text, each with the
+    teachers' probabilities (tagged once, cached). Config overrides as for spacy train (e.g.
+    --paths.train corpus/train.spacy --paths.dev corpus/dev.spacy --system.seed 1). OUTPUT holds
+    model-best and model-last, ordinary pipelines whose configs name no teacher.
+    """
+    from spacy.cli._util import parse_config_overrides
+
+    from .distill import distill
+
+    distill(config, output, teachers, raw_text, cache or output / "teacher-cache", gpu_id,
+            parse_config_overrides(ctx.args))
 
 
 @app.command("meta")

@@ -54,6 +54,8 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
         "store_probabilities": False,
         "top_k": 3,
         "quantize": False,
+        "distill_weight": 0.5,
+        "distill_temperature": 1.0,
     },
     default_score_weights={"tag_acc": 1.0},
 )
@@ -68,6 +70,8 @@ def make_lstm_tagger(
     store_probabilities: bool,
     top_k: int,
     quantize: bool,
+    distill_weight: float,
+    distill_temperature: float,
 ) -> "LSTMTagger":
     """Create an LSTMTagger, which sets `token.tag_` from an LSTM over each Doc."""
     return LSTMTagger(
@@ -81,6 +85,8 @@ def make_lstm_tagger(
         store_probabilities=store_probabilities,
         top_k=top_k,
         quantize=quantize,
+        distill_weight=distill_weight,
+        distill_temperature=distill_temperature,
     )
 
 
@@ -98,6 +104,8 @@ class LSTMTagger(Tagger):
         store_probabilities: bool = False,
         top_k: int = 3,
         quantize: bool = False,
+        distill_weight: float = 0.5,
+        distill_temperature: float = 1.0,
         **tagger_settings,
     ) -> None:
         """Create the component and register `token._.tag_prob` and `token._.tag_alternatives`.
@@ -107,6 +115,11 @@ class LSTMTagger(Tagger):
         quantize (bool): Tag with int8 weights in the LSTM and output layer (CPU only; 1.45 times
             as fast at 1 thread, as measured). The saved weights stay float, and the component
             cannot train.
+        distill_weight (float): When an example carries its teachers' probabilities (see
+            docs/distillation.md), the share of the loss that learns from them on tokens that
+            also have a gold tag; tokens without one learn from the teachers alone.
+        distill_temperature (float): The temperature at which the student learns the teachers'
+            probabilities (1: as they are; higher: more from their lower-ranked tags).
         tagger_settings: overwrite, scorer, neg_prefix, label_smoothing, as for spaCy's Tagger.
         """
         if not isinstance(top_k, int) or top_k < 1:
@@ -114,7 +127,13 @@ class LSTMTagger(Tagger):
         if not isinstance(quantize, bool):
             raise ValueError(f"lstm_tagger: quantize must be true or false, got {quantize!r}")
         check_model(model, name, quantize)
+        if not isinstance(distill_weight, (int, float)) or not 0.0 <= distill_weight <= 1.0:
+            raise ValueError(f"lstm_tagger: distill_weight must be in [0, 1], got {distill_weight!r}")
+        if not isinstance(distill_temperature, (int, float)) or distill_temperature <= 0:
+            raise ValueError(f"lstm_tagger: distill_temperature must be positive, got {distill_temperature!r}")
         super().__init__(vocab, model, name, **tagger_settings)
+        self.distill_weight = float(distill_weight)
+        self.distill_temperature = float(distill_temperature)
         self.store_probabilities = store_probabilities
         self.top_k = top_k
         self.quantize = quantize
@@ -154,15 +173,24 @@ class LSTMTagger(Tagger):
         """The loss and gradient Tagger.get_loss gives, computed for the whole batch at once.
 
         Examples whose gold tags include a negative ("!TAG") or unknown tag take
-        Tagger.get_loss itself, which handles or reports them.
+        Tagger.get_loss itself, which handles or reports them. Examples that carry their
+        teachers' probabilities (distillation) learn from them too (loss.distillation_loss).
         """
         validate_examples(examples, "LSTMTagger.get_loss")
-        from .loss import batch_loss, gold_tag_hashes  # not at import time
+        from .loss import batch_loss, distillation_loss, gold_tag_hashes, teacher_targets  # not at import time
 
         rows = self._label_hashes().rows(gold_tag_hashes(examples))
-        if rows is None or not len(scores):
+        targets = teacher_targets(examples, self.labels) if len(scores) else None
+        if targets is not None:
+            if rows is None:
+                raise ValueError(f"{self.name}: examples with teacher probabilities must have only the "
+                                 f"component's labels as gold tags (no negative or unknown tags)")
+            loss, d_scores = distillation_loss(self.model.ops, scores, rows, *targets, self.distill_weight,
+                                               self.distill_temperature, self.cfg["label_smoothing"])
+        elif rows is None or not len(scores):
             return super().get_loss(examples, scores)
-        loss, d_scores = batch_loss(self.model.ops, scores, rows, self.cfg["label_smoothing"])
+        else:
+            loss, d_scores = batch_loss(self.model.ops, scores, rows, self.cfg["label_smoothing"])
         if numpy.isnan(loss):
             raise ValueError(Errors.E910.format(name=self.name))
         return loss, d_scores

@@ -17,7 +17,7 @@ from conftest import ROOT, assert_wheel_says_what_it_is
 
 CONFIGS = sorted((ROOT / "configs").glob("*.cfg"))
 DEV_SAMPLE = ["--corpora.train.limit", "200", "--corpora.dev.limit", "50"]
-COMMANDS = {"convert", "calibrate", "meta", "quantize", "report", "tag-corpus"}
+COMMANDS = {"convert", "calibrate", "distill", "meta", "quantize", "report", "tag-corpus"}
 
 
 def run(*args, cwd=ROOT, python=sys.executable):
@@ -27,7 +27,7 @@ def run(*args, cwd=ROOT, python=sys.executable):
 
 
 @pytest.mark.parametrize("prefix", [["spacy", "lstm-tagger"], ["spacy_lstm_tagger"]])
-def test_help_lists_the_six_commands(prefix):
+def test_help_lists_the_seven_commands(prefix):
     listed = run("-m", *prefix, "--help").split("Commands:", 1)[1]
     assert {line.split()[0] for line in listed.splitlines() if line.strip()} == COMMANDS
 
