@@ -131,6 +131,27 @@ def test_latency_quick(tmp_path):
     assert "| per Doc, median (ms) |" in (tmp_path / "latency.md").read_text()
 
 
+@pytest.mark.slow
+def test_distill_quick(tmp_path):
+    log = run_benchmark("distill.py", tmp_path)
+    result = json.loads((tmp_path / "distill.json").read_text())
+    rows = {row["system"]: row for row in result["rows"]}
+    expected = {"teacher 0", "teacher 1", "teacher 2", "ensemble of 3 (averaged probabilities)",
+                "student default-seed0", "student small-seed0", "student default-gold-only-seed0",
+                "students default, mean of 1", "students small, mean of 1"}
+    assert set(rows) == expected
+    for name, row in rows.items():
+        assert row["tag_acc"] > majority_tag_share() and 0 <= row["unseen_acc"] <= 100
+        if name.startswith("student "):
+            assert row["words_per_second"] > 0 and row["train_seconds"] > 0 and 0 <= row["ece"] < 100
+            text = (tmp_path / "students" / name.split()[1] / "model-best" / "config.cfg").read_text()
+            assert "teacher" not in text
+    assert rows["student default-gold-only-seed0"]["raw_text"] is False
+    assert rows["student default-seed0"]["raw_text"] == (result["settings"]["raw_text"] is not None)
+    assert "tagging the training data and raw text with the teachers" in result["times"]
+    assert "| ensemble of 3 (averaged probabilities) |" in (tmp_path / "distill.md").read_text()
+
+
 def tagged_words(docs):
     """Each Doc as (word, tag) pairs."""
     return [[(t.text, t.tag_) for t in doc] for doc in docs]

@@ -3,6 +3,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from spacy.util import load_config
+from thinc.api import Config
 
 READER = "spacy_lstm_tagger.DistillationCorpus.v1"
 
@@ -13,7 +14,7 @@ def distill(config_path: Path, output: Path, teachers: List[Path], raw_text: Lis
     train it with spacy train; then give the saved pipelines CONFIG's own training corpus back."""
     from spacy.cli.train import train
 
-    config = load_config(config_path, overrides=overrides, interpolate=False)
+    config = load_config(config_path, interpolate=False)
     student_corpus = dict(config["corpora"]["train"])
     config["corpora"]["train"] = {
         "@readers": READER,
@@ -23,7 +24,9 @@ def distill(config_path: Path, output: Path, teachers: List[Path], raw_text: Lis
         "raw_text": [str(Path(r).resolve()) for r in raw_text],
         "gold_preproc": student_corpus.get("gold_preproc", False),
         "limit": student_corpus.get("limit", 0),
+        "raw_limit": 0,
     }
+    config = Config().from_str(config.to_str(), overrides=overrides, interpolate=False)  # overrides reach the reader
     output.mkdir(parents=True, exist_ok=True)
     distill_config = output / "distill.cfg"
     config.to_disk(distill_config)
