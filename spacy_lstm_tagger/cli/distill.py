@@ -25,6 +25,7 @@ def distill(config_path: Path, output: Path, teachers: List[Path], raw_text: Lis
         "gold_preproc": student_corpus.get("gold_preproc", False),
         "limit": student_corpus.get("limit", 0),
         "raw_limit": 0,
+        "gold_repeats": 0,
     }
     config = Config().from_str(config.to_str(), overrides=overrides, interpolate=False)  # overrides reach the reader
     output.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,7 @@ def create_distillation_corpus(
     gold_preproc: bool = True,
     limit: int = 0,
     raw_limit: int = 0,
+    gold_repeats: int = 0,
 ) -> Callable[[Language], Iterable[Example]]:
     """Read the training Docs of `path` (as spacy.Corpus.v1 does) and the texts of the raw_text
     JSONL files or folders of them (a `text` per line, as `spacy apply` reads them), and give each
@@ -34,25 +35,33 @@ def create_distillation_corpus(
     gold_preproc (bool): Read the training Docs' gold tokens (as spacy.Corpus.v1).
     limit (int): Read at most this many training Docs (0: all).
     raw_limit (int): Read at most this many raw texts (0: all).
+    gold_repeats (int): How many times each training Doc comes in an epoch (0: as many times as
+        makes the training Docs' words about as many as the raw text's, at least once). A Doc
+        repeated is the same Doc object, which initialize counts once.
     """
+    if not isinstance(gold_repeats, int) or gold_repeats < 0:
+        raise ValueError(f"lstm_tagger distill: gold_repeats must be a non-negative integer, got {gold_repeats!r}")
     return DistillationCorpus(path, [Path(t) for t in teachers], Path(cache), _jsonl_files(raw_text),
-                              gold_preproc, limit, raw_limit)
+                              gold_preproc, limit, raw_limit, gold_repeats)
 
 
 class DistillationCorpus:
     """Made once per pipeline: the examples (and their probabilities, which are large) are
     kept, as spacy train reads the corpus at initialize and again to train."""
 
-    def __init__(self, path, teachers, cache, raw_files, gold_preproc, limit, raw_limit):
+    def __init__(self, path, teachers, cache, raw_files, gold_preproc, limit, raw_limit, gold_repeats):
         if not teachers:
             raise ValueError("lstm_tagger distill: give at least one teacher pipeline")
         self.path, self.teachers, self.cache = path, teachers, cache
         self.raw_files, self.gold_preproc, self.limit, self.raw_limit = raw_files, gold_preproc, limit, raw_limit
+        self.gold_repeats = gold_repeats
         self._examples: Optional[List[Example]] = None
 
     def __call__(self, nlp: Language) -> Iterable[Example]:
         if self._examples is None:
-            self._examples = self._gold(nlp) + self._raw(nlp)
+            gold, raw = self._gold(nlp), self._raw(nlp)
+            repeats = self.gold_repeats or _balancing_repeats(gold, raw)
+            self._examples = gold * repeats + raw
         return iter(self._examples)
 
     def _gold(self, nlp: Language) -> List[Example]:
@@ -74,6 +83,15 @@ class DistillationCorpus:
         _attach(examples, cached_targets(self.teachers, [eg.predicted for eg in examples], self.raw_files,
                                          self.cache, f"raw-{self.raw_limit}"))
         return examples
+
+
+def _balancing_repeats(gold: List[Example], raw: List[Example]) -> int:
+    """The repeats that make the training Docs' words about as many as the raw text's (at least 1):
+    else, with a few hundred thousand gold words beside millions of raw ones, the student would
+    see each gold sentence a few times only, where its teachers saw it dozens of times."""
+    gold_words = sum(len(eg.predicted) for eg in gold)
+    raw_words = sum(len(eg.predicted) for eg in raw)
+    return max(1, round(raw_words / gold_words)) if gold_words else 1
 
 
 def _attach(examples: List[Example], targets: TeacherTargets) -> None:

@@ -18,7 +18,7 @@ from thinc.api import Config, Model, set_dropout_rate
 
 from ..arrays import split_per_doc
 from ..contract import INITIALIZE_WITH_ALL_DOCS, PREDICT_FLAT, SET_QUANTIZE, check_model, offered
-from .corpus import SAMPLE_SIZE, no_tags_error, read_corpus
+from .corpus import SAMPLE_SIZE, distinct_docs, no_tags_error, read_corpus
 from .loading import all_or_nothing, check_saved_files, write_checksum
 from .temperature import TEMPERATURE, apply_temperature
 
@@ -302,7 +302,7 @@ class LSTMTagger(Tagger):
             self.add_label(label)
         if not self.labels:
             raise no_tags_error(nlp, corpus)
-        docs = corpus.docs if self.model.attrs.get(INITIALIZE_WITH_ALL_DOCS) else corpus.docs[:SAMPLE_SIZE]
+        docs = distinct_docs(corpus.docs) if self.model.attrs.get(INITIALIZE_WITH_ALL_DOCS) else corpus.docs[:SAMPLE_SIZE]
         self.model.initialize(X=docs, Y=[self._gold_rows(example) for example in corpus.sample])
 
     def _gold_rows(self, example: Example):

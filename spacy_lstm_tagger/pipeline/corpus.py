@@ -39,6 +39,13 @@ def read_corpus(get_examples: Callable[[], Iterable[Example]], nlp: Optional[Lan
     return Corpus(docs, tags, sample)
 
 
+def distinct_docs(docs: List[Doc]) -> List[Doc]:
+    """The Docs, each object once: a corpus that repeats a Doc in an epoch (a distillation
+    corpus, which balances gold Docs against raw text) gives it once to the feature tables."""
+    seen = set()
+    return [doc for doc in docs if not (id(doc) in seen or seen.add(id(doc)))]
+
+
 def no_tags_error(nlp: Optional[Language], corpus: Corpus) -> ValueError:
     """The error for a component that has no labels and data without tags."""
     return ValueError(

@@ -78,3 +78,24 @@ def test_the_reader_gives_raw_text_with_the_teachers_probabilities(teachers, tmp
     assert list(corpus(spacy.blank("en")))[0] is examples[0]  # read once
     with pytest.raises(ValueError, match="no raw text at"):
         create_distillation_corpus(None, [str(t) for t in teachers], tmp_path, raw_text=[str(tmp_path / "nothing")])
+
+
+def test_the_training_docs_repeat_to_balance_the_raw_text(teachers, tmp_path):
+    """The tutorial's 2 sentences (9 words) beside 40 raw words come 4 times an epoch, as the
+    same objects; initialize reads each Doc once."""
+    from spacy.tokens import DocBin
+
+    from conftest import tutorial_examples
+    from spacy_lstm_tagger.pipeline.corpus import distinct_docs, read_corpus
+
+    nlp = spacy.blank("en")
+    DocBin(docs=[eg.reference for eg in tutorial_examples(nlp)]).to_disk(tmp_path / "train.spacy")
+    srsly.write_jsonl(tmp_path / "raw.jsonl", [{"text": " ".join(["the dog read"] * 2 + ["that book"] * 2)}] * 4)
+    corpus = create_distillation_corpus(tmp_path / "train.spacy", [str(t) for t in teachers], tmp_path / "cache",
+                                        raw_text=[str(tmp_path / "raw.jsonl")])
+    examples = list(corpus(nlp))
+    assert len(examples) == 2 * 4 + 4 and examples[0] is examples[2]
+    assert len(distinct_docs(read_corpus(lambda: corpus(nlp), nlp).docs)) == 2 + 4
+    fixed = create_distillation_corpus(tmp_path / "train.spacy", [str(t) for t in teachers], tmp_path / "cache",
+                                       raw_text=[str(tmp_path / "raw.jsonl")], gold_repeats=1)
+    assert len(list(fixed(nlp))) == 2 + 4
