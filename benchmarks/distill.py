@@ -95,7 +95,7 @@ def warm_cache(teachers: list, args, cache: Path) -> float:
                                         raw_text=[str(args.raw_text)] if args.raw_text else [],
                                         limit=2000 if args.quick else 0, raw_limit=QUICK_RAW_LIMIT if args.quick else 0)
     n_words = sum(len(eg.predicted) for eg in corpus(spacy.blank("en")))
-    print(f"Teachers' probabilities for {n_words:,} words cached in {cache}", flush=True)
+    print(f"Teachers' probabilities cached in {cache} ({n_words:,} words an epoch, the training Docs repeated)", flush=True)
     return time.perf_counter() - start
 
 
