@@ -14,7 +14,8 @@ import json
 import statistics
 from pathlib import Path
 
-from common import QUICK_OVERRIDES, ROOT, machine, markdown_table, measure, spacy_train, write_config
+from common import ROOT, machine, markdown_table, measure
+from speed import models as trained_models
 
 OURS, INT8, SPACY = "lstm_tagger", "lstm_tagger int8", "spacy_cnn"
 QUANTIZE = {"components.lstm_tagger.quantize": True}
@@ -38,14 +39,9 @@ def parse_args():
 
 
 def models(args) -> dict:
-    """{system: (model dir, spacy.load config overrides)}; with --quick, briefly trained models."""
-    given = {OURS: args.ours, SPACY: args.spacy}
-    for system, path in given.items():
-        if path is None:
-            config = write_config(system, args.output / "configs")
-            spacy_train(config, args.output / system, QUICK_OVERRIDES, label=system, threads=1)
-            given[system] = args.output / system / "model-best"
-    paths = {system: str(Path(path).resolve()) for system, path in given.items()}
+    """{system: (model dir, spacy.load config overrides)}; with --quick, briefly trained models
+    (speed.py's `models`)."""
+    paths = {system: str(path) for system, path in trained_models(args).items()}
     return {OURS: (paths[OURS], {}), INT8: (paths[OURS], QUANTIZE), SPACY: (paths[SPACY], {})}
 
 
