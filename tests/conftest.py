@@ -34,6 +34,24 @@ SMALL_MODEL = {
     "char_width": 8,
 }
 
+V3_MODEL = {
+    "@architectures": "spacy_lstm_tagger.LSTMTagger.v3",
+    "encoder": {
+        "@architectures": "spacy_lstm_tagger.LSTMEncoder.v1",
+        "attrs": ["NORM", "SHAPE"],
+        "prefix_lengths": [1, 2, 3],
+        "suffix_lengths": [1, 2, 3, 4],
+        "bidirectional": True,
+        **SMALL_MODEL,
+    },
+}
+"""The small tutorial model, in the v3 architecture: chain(encoder, output)."""
+
+
+def v3_model(**encoder_overrides) -> dict:
+    """V3_MODEL's config with some of the encoder's settings changed."""
+    return {**V3_MODEL, "encoder": {**V3_MODEL["encoder"], **encoder_overrides}}
+
 
 def tutorial_examples(nlp):
     """The tutorial's two sentences as training examples."""
@@ -46,14 +64,15 @@ def tutorial_examples(nlp):
     ]
 
 
-def train_tutorial_tagger(steps: int = 60, **model_overrides):
-    """A blank English pipeline whose lstm_tagger has overfitted the tutorial sentences."""
+def train_tutorial_tagger(steps: int = 60, model: dict = None, **model_overrides):
+    """A blank English pipeline whose lstm_tagger has overfitted the tutorial sentences; its
+    model is the default (v2) with SMALL_MODEL's sizes and the overrides, or `model`."""
     import spacy
     from spacy.util import fix_random_seed
 
     fix_random_seed(0)
     nlp = spacy.blank("en")
-    nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, **model_overrides}})
+    nlp.add_pipe("lstm_tagger", config={"model": model or {**SMALL_MODEL, **model_overrides}})
     examples = tutorial_examples(nlp)
     optimizer = nlp.initialize(lambda: examples)
     for _ in range(steps):

@@ -3,6 +3,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import spacy
@@ -150,6 +151,24 @@ def test_distill_quick(tmp_path):
     assert rows["student default-seed0"]["raw_text"] == (result["settings"]["raw_text"] is not None)
     assert "tagging the training data and raw text with the teachers" in result["times"]
     assert "| ensemble of 3 (averaged probabilities) |" in (tmp_path / "distill.md").read_text()
+
+
+@pytest.mark.slow
+def test_pretraining_quick(tmp_path):
+    if not (ROOT.parent / "shared" / "corpora" / "raw").exists():
+        pytest.skip("../shared/corpora/raw is absent")
+    run_benchmark("pretraining.py", tmp_path)
+    result = json.loads((tmp_path / "pretraining.json").read_text())
+    runs = {(run["setting"], run["objective"]): run for run in result["runs"]}
+    assert set(runs) == {("little", "none"), ("little", "bilm"), ("little", "characters")}
+    for run in runs.values():
+        assert 0 < run["tag_acc"] <= 100 and 0 <= run["unseen_acc"] <= 100 and run["train_seconds"] > 0
+    for pretraining in result["pretraining"]:
+        assert pretraining["words"] > 10_000 and pretraining["words_per_second"] > 0
+        assert Path(pretraining["weights"]).stat().st_size > 0
+    little = DocBin().from_disk(tmp_path / "data" / "little.spacy")
+    assert len(little) == (len(DocBin().from_disk(ROOT / "corpus" / "train.spacy")) + 9) // 10  # every 10th
+    assert "| little | bilm | 1 |" in (tmp_path / "pretraining.md").read_text()
 
 
 def tagged_words(docs):

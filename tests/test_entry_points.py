@@ -9,8 +9,12 @@ from spacy.util import registry
 
 ENTRY_POINTS = {
     "spacy_factories": {"lstm_tagger"},
-    "spacy_architectures": {"spacy_lstm_tagger.LSTMTagger.v1", "spacy_lstm_tagger.LSTMTagger.v2"},
+    "spacy_architectures": {
+        "spacy_lstm_tagger.LSTMTagger.v1", "spacy_lstm_tagger.LSTMTagger.v2", "spacy_lstm_tagger.LSTMTagger.v3",
+        "spacy_lstm_tagger.LSTMEncoder.v1", "spacy_lstm_tagger.PretrainBiLM.v1",
+    },
     "spacy_callbacks": {"spacy_lstm_tagger.calibrate_temperature.v1"},
+    "spacy_readers": {"spacy_lstm_tagger.DistillationCorpus.v1"},
     "spacy_cli": {"lstm-tagger"},
 }
 
@@ -29,8 +33,8 @@ def test_entry_points_load(group):
 
 def test_registered_names_resolve():
     assert spacy.Language.has_factory("lstm_tagger")
-    for version in ("v1", "v2"):
-        assert callable(registry.architectures.get(f"spacy_lstm_tagger.LSTMTagger.{version}"))
+    for name in ENTRY_POINTS["spacy_architectures"]:
+        assert callable(registry.architectures.get(name))
     assert callable(registry.callbacks.get("spacy_lstm_tagger.calibrate_temperature.v1"))
 
 

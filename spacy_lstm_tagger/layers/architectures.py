@@ -78,11 +78,11 @@ def build_lstm_tagger_v2(
     if not isinstance(new_value_rows, int) or new_value_rows < 1:
         raise ValueError(f"lstm_tagger: new_value_rows must be a positive integer, got {new_value_rows}")
     return _build(
-        _features(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, new_value_rows),
+        feature_layer(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, new_value_rows),
         dict(embed_width=embed_width, hidden_width=hidden_width, depth=depth, bidirectional=bidirectional,
              char_width=char_width, new_value_rows=new_value_rows, zero_output=True,
              static_vectors=bool(include_static_vectors), cpu_bfloat16=bool(cpu_bfloat16)),
-        {"dropout_rate": 0.0, "feature_dropout": _rate("feature_dropout", feature_dropout)},
+        {"dropout_rate": 0.0, "feature_dropout": check_rate("feature_dropout", feature_dropout)},
         mixed_precision,
         nO,
     )
@@ -114,24 +114,24 @@ def build_lstm_tagger_v1(
     The other arguments are v2's (`mixed_precision` no longer does anything).
     """
     return _build(
-        _features(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, 0),
+        feature_layer(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, 0),
         dict(embed_width=embed_width, hidden_width=hidden_width, depth=depth, bidirectional=bidirectional,
              char_width=char_width),
-        {"fixed_dropout": _rate("dropout", dropout), "feature_dropout": _rate("feature_dropout", feature_dropout)},
+        {"fixed_dropout": check_rate("dropout", dropout), "feature_dropout": check_rate("feature_dropout", feature_dropout)},
         mixed_precision,
         nO,
     )
 
 
-def _features(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, new_value_rows) -> Model:
-    _check_sizes(char_length=char_length)
+def feature_layer(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length, new_value_rows) -> Model:
+    check_sizes(char_length=char_length)
     if not isinstance(char_width, int) or char_width < 0:
         raise ValueError(f"lstm_tagger: char_width must be a non-negative integer, got {char_width}")
     return doc_features(attrs, prefix_lengths, suffix_lengths, min_freq, char_length if char_width else 0,
                         new_value_rows)
 
 
-def _rate(name: str, value: float) -> float:
+def check_rate(name: str, value: float) -> float:
     if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
         raise ValueError(f"lstm_tagger: {name} must be in [0, 1), got {value}")
     return float(value)
@@ -140,7 +140,7 @@ def _rate(name: str, value: float) -> float:
 def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: bool, nO: Optional[int]) -> Model:
     """The Docs -> probabilities model around a network of these sizes; `dropout_attrs` go on
     the node that wraps the network, where `_dropout_rates` reads them."""
-    _check_sizes(**{name: sizes[name] for name in ("embed_width", "hidden_width", "depth")})
+    check_sizes(**{name: sizes[name] for name in ("embed_width", "hidden_width", "depth")})
     if mixed_precision:
         # A UserWarning, not a DeprecationWarning, which Python hides outside __main__.
         warnings.warn("lstm_tagger: mixed_precision no longer does anything (it was measured slower on a GPU); "
@@ -150,7 +150,7 @@ def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: b
     wrapped = Model(
         "lstm_network",
         pytorch_forward,
-        attrs={"convert_inputs": _ids_to_torch, "convert_outputs": _logits_from_torch, **dropout_attrs,
+        attrs={"convert_inputs": _ids_to_torch, "convert_outputs": outputs_from_torch, **dropout_attrs,
                **static_attrs},
         shims=[
             AveragingPyTorchShim(
@@ -171,7 +171,7 @@ def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: b
     )
 
 
-def _check_sizes(**sizes: int) -> None:
+def check_sizes(**sizes: int) -> None:
     bad = {name: value for name, value in sizes.items() if not isinstance(value, int) or value < 1}
     if bad:
         raise ValueError(f"lstm_tagger: model sizes must be positive integers, got {bad}")
@@ -189,13 +189,7 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]
     spaCy's own Tagger gives its 10-Doc sample as both: the tables are then built from those
     Docs alone, which a warning says.
     """
-    if X is not None and Y is not None and len(X) == len(Y) == SPACY_SAMPLE_SIZE:
-        warnings.warn(
-            f"lstm_tagger model: initialize got {SPACY_SAMPLE_SIZE} Docs with gold rows, the sample that spaCy's "
-            f"own components give: its feature tables hold only their words, and any other word is "
-            f"embedded through the unknown and hashed rows. For tables built from every training Doc, "
-            f"use the model in the lstm_tagger factory (factory = \"lstm_tagger\")"
-        )
+    warn_if_spacy_sample(X, Y)
     features = model.get_ref("features")
     features.initialize(X=X)
     if Y is not None and len(Y):
@@ -210,11 +204,23 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]
         network.resize_static_vectors(vectors_width(X[0].vocab))
 
 
+def warn_if_spacy_sample(X: Optional[List[Doc]], Y: Optional[List[Floats2d]]) -> None:
+    """Warn if initialize got the 10-Doc sample that spaCy's own components give."""
+    if X is not None and Y is not None and len(X) == len(Y) == SPACY_SAMPLE_SIZE:
+        warnings.warn(
+            f"lstm_tagger model: initialize got {SPACY_SAMPLE_SIZE} Docs with gold rows, the sample that spaCy's "
+            f"own components give: its feature tables hold only their words, and any other word is "
+            f"embedded through the unknown and hashed rows. For tables built from every training Doc, "
+            f"use the model in the lstm_tagger factory (factory = \"lstm_tagger\")"
+        )
+
+
 def forward(model: Model, docs: List[Doc], is_train: bool):
     if not is_train:
-        return split_per_doc(*predict_probabilities(model, docs)), _no_backprop
+        return split_per_doc(*predict_probabilities(model, docs)), no_backprop
     (ids, lengths), _ = model.get_ref("features")(docs, is_train)
-    logits, backprop_network = model.get_ref("network")((ids, lengths, *_static(model, docs)), is_train)
+    network = model.get_ref("network")
+    logits, backprop_network = network((ids, lengths, *static_inputs(network, docs)), is_train)
     probabilities = model.ops.softmax(logits)
 
     def backprop(d_probabilities: List[Floats2d]) -> List[Doc]:
@@ -236,7 +242,8 @@ def predict_logits(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarr
     """The model's scores before the softmax, not split per Doc: the logits of every token,
     the Docs laid end to end, and each Doc's length."""
     (ids, lengths), _ = model.get_ref("features")(docs, False)
-    logits, _ = model.get_ref("network")((ids, lengths, *_static(model, docs)), False)
+    network = model.get_ref("network")
+    logits, _ = network((ids, lengths, *static_inputs(network, docs)), False)
     return logits, lengths
 
 
@@ -244,7 +251,11 @@ def set_quantize(model: Model, enabled: bool) -> None:
     """Tag with int8 weights in the LSTM and output layer (CPU only), or with the float ones.
     The int8 copy is made at the next prediction, and again after the weights change; the float
     network stays as it is, so saving keeps the float weights."""
-    shim = model.get_ref("network").shims[0]
+    set_shim_quantize(model.get_ref("network").shims[0], enabled)
+
+
+def set_shim_quantize(shim: AveragingPyTorchShim, enabled: bool) -> None:
+    """Ask the shim's network to tag with int8 weights, or with the float ones."""
     if enabled and shim.device.type != "cpu":
         raise ValueError(
             f"lstm_tagger: quantize = true makes int8 weights for tagging on a CPU, but this "
@@ -253,14 +264,14 @@ def set_quantize(model: Model, enabled: bool) -> None:
     shim.quantize = bool(enabled)
 
 
-def _static(model: Model, docs: List[Doc]) -> tuple:
-    """(each token's static vector,) if the network takes them, else ()."""
-    if not model.get_ref("network").attrs.get(STATIC_VECTORS):
+def static_inputs(network: Model, docs: List[Doc]) -> tuple:
+    """(each token's static vector,) if the network node takes them, else ()."""
+    if not network.attrs.get(STATIC_VECTORS):
         return ()
-    return (token_vectors(model.ops, docs),)
+    return (token_vectors(network.ops, docs),)
 
 
-def _no_backprop(d_probabilities):
+def no_backprop(d_probabilities):
     raise ValueError("lstm_tagger: no gradient for a prediction made with is_train=False")
 
 
@@ -270,13 +281,13 @@ def _ids_to_torch(model: Model, X: FeatureIds, is_train: bool) -> Tuple[ArgsKwar
     nonempty = lengths[lengths > 0]
     args = (xp2torch(ids, device=shim.device), torch.from_numpy(nonempty))  # lengths stay on the CPU
     if static:
-        args += (_static_to_torch(model, static[0], shim.device),)
-    dropout, feature_dropout = _dropout_rates(model, is_train)
+        args += (static_to_torch(model, static[0], shim.device),)
+    dropout, feature_dropout = dropout_rates(model, is_train)
     kwargs = {"training": is_train, "dropout": dropout, "feature_dropout": feature_dropout, "quantize": shim.quantize}
     return ArgsKwargs(args=args, kwargs=kwargs), lambda d_args: None
 
 
-def _static_to_torch(model: Model, vectors: Floats2d, device) -> torch.Tensor:
+def static_to_torch(model: Model, vectors: Floats2d, device) -> torch.Tensor:
     """The static vectors as a tensor on the network's device, checked against its projection."""
     expected = model.shims[0].module.static_vectors.in_features
     if vectors.shape[1] != expected:
@@ -285,7 +296,7 @@ def _static_to_torch(model: Model, vectors: Floats2d, device) -> torch.Tensor:
     return xp2torch(vectors, device=device)
 
 
-def _dropout_rates(model: Model, is_train: bool) -> Tuple[float, float]:
+def dropout_rates(model: Model, is_train: bool) -> Tuple[float, float]:
     """(dropout, feature dropout) for one call: none when tagging; in an update, v2's rate
     from `set_dropout_rate` (feature dropout only if it is above 0), or v1's fixed ones."""
     if not is_train:
@@ -296,7 +307,7 @@ def _dropout_rates(model: Model, is_train: bool) -> Tuple[float, float]:
     return rate, model.attrs["feature_dropout"] if rate > 0 else 0.0
 
 
-def _logits_from_torch(model: Model, X_Ytorch, is_train: bool):
+def outputs_from_torch(model: Model, X_Ytorch, is_train: bool):
     _, logits = X_Ytorch
 
     def backprop(d_logits: Floats2d) -> ArgsKwargs:

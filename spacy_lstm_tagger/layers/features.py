@@ -1,7 +1,7 @@
 """Thinc layer that turns Docs into feature ids: one known-value table per token feature,
 optionally each word's characters, and optionally hashed rows for values never seen before."""
 from itertools import chain
-from typing import List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy
 from spacy.attrs import IDS as ATTR_IDS
@@ -103,39 +103,73 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
         model.attrs["seen_rarely"] = seen_rarely
 
 
-def build_tables(model: Model, docs: List[Doc]) -> Tuple[List[numpy.ndarray], List[numpy.ndarray]]:
+def build_tables(model: Model, docs: Iterable[Doc]) -> Tuple[List[numpy.ndarray], List[numpy.ndarray]]:
     """Per feature (then for the characters, if used), the sorted uint64 values that occur at
-    least min_freq times; and per feature, the sorted values that occur less often."""
+    least min_freq times; and per feature, the sorted values that occur less often. The Docs are
+    counted CHUNK_DOCS at a time, so that a large text need not be held whole."""
     n_tables = n_features(model) + (1 if model.attrs["char_length"] else 0)
-    docs = [doc for doc in docs if len(doc)]
-    if not docs:
-        empty = numpy.zeros(0, dtype="uint64")
-        return [empty] * n_tables, [empty] * n_features(model)
+    counted: List[List[Tuple[numpy.ndarray, numpy.ndarray]]] = [[] for _ in range(n_tables)]
+    for chunk in _chunks((doc for doc in docs if len(doc)), CHUNK_DOCS):
+        for table, keys_and_counts in zip(counted, _count_values(model, chunk)):
+            table.append(keys_and_counts)
     min_freq = model.attrs["min_freq"]
+    tables, seen_rarely = [], []
+    for j, parts in enumerate(counted):
+        keys, counts = _merge_counts(parts)
+        tables.append(keys[counts >= min_freq])
+        if j < n_features(model):
+            seen_rarely.append(keys[counts < min_freq])
+    return tables, seen_rarely
+
+
+CHUNK_DOCS = 20_000
+
+
+def _chunks(docs: Iterable[Doc], size: int) -> Iterator[List[Doc]]:
+    chunk = []
+    for doc in docs:
+        chunk.append(doc)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _count_values(model: Model, docs: List[Doc]) -> List[Tuple[numpy.ndarray, numpy.ndarray]]:
+    """Per feature (then for the characters, if used), the distinct values in the Docs and
+    their counts."""
     attr_values, lowers = _token_values(model, docs)
     columns = list(attr_values.T)
     if lowers is not None:
         types, inverse = numpy.unique(lowers, return_inverse=True)
         texts = [docs[0].vocab.strings[key] for key in types]
         columns += list(_affix_values(model, texts)[inverse.reshape(-1)].T)
-    tables, seen_rarely = [], []
-    for column in columns:
-        keys, counts = numpy.unique(column, return_counts=True)
-        tables.append(keys[counts >= min_freq])
-        seen_rarely.append(keys[counts < min_freq])
+    counted = [numpy.unique(column, return_counts=True) for column in columns]
     if model.attrs["char_length"]:
-        tables.append(_frequent_chars(texts, numpy.bincount(inverse.reshape(-1)), min_freq))
-    return tables, seen_rarely
+        counted.append(_char_counts(texts, numpy.bincount(inverse.reshape(-1))))
+    return counted
 
 
-def _frequent_chars(texts: List[str], token_counts: numpy.ndarray, min_freq: int) -> numpy.ndarray:
-    """The sorted code points that occur at least min_freq times in the tokens, given
-    each word type's text and its number of tokens."""
+def _merge_counts(parts: List[Tuple[numpy.ndarray, numpy.ndarray]]) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """The sorted distinct keys of several (keys, counts) pairs, and their summed counts."""
+    if not parts:
+        return numpy.zeros(0, dtype="uint64"), numpy.zeros(0, dtype="int64")
+    if len(parts) == 1:
+        return parts[0]
+    keys, inverse = numpy.unique(numpy.concatenate([keys for keys, _ in parts]), return_inverse=True)
+    counts = numpy.bincount(inverse.reshape(-1), weights=numpy.concatenate([c for _, c in parts]), minlength=len(keys))
+    return keys, counts.astype("int64")
+
+
+def _char_counts(texts: List[str], token_counts: numpy.ndarray) -> Tuple[numpy.ndarray, numpy.ndarray]:
+    """The sorted code points in the tokens and their counts, given each word type's text and
+    its number of tokens."""
     codes = _code_points(texts)
     weights = numpy.repeat(token_counts, [len(text) for text in texts])
     keys, inverse = numpy.unique(codes, return_inverse=True)
     counts = numpy.bincount(inverse.reshape(-1), weights=weights, minlength=len(keys))
-    return keys[counts >= min_freq]
+    return keys, counts.astype("int64")
 
 
 def forward(model: Model, docs: List[Doc], is_train: bool):
@@ -181,12 +215,12 @@ def new_value_rows(model: Model, values: numpy.ndarray, rows: numpy.ndarray, fea
             continue
         for k in range(NEW_VALUE_HASHES):
             salt = numpy.uint64(((feature * NEW_VALUE_HASHES + k + 1) * 0x9E3779B97F4A7C15) % 2**64)
-            buckets = _mix64(values[new, column] ^ salt)
+            buckets = mix64(values[new, column] ^ salt)
             hashed[new, column * NEW_VALUE_HASHES + k] = (buckets % numpy.uint64(n_rows)).astype("int64") + 1
     return hashed
 
 
-def _mix64(values: numpy.ndarray) -> numpy.ndarray:
+def mix64(values: numpy.ndarray) -> numpy.ndarray:
     """splitmix64's finalizer over uint64 values: the same bits on every machine and in every
     process, so saved models find their rows again."""
     values = values.astype("uint64", copy=True)

@@ -8,6 +8,7 @@ from torch.autograd.graph import increment_version
 from thinc.api import PyTorchShim, torch2xp, xp2torch
 
 from ..contract import WeightsError
+from ..pytorch.network import LSTMEncoderNet, LSTMTaggerNet
 
 
 class AveragingPyTorchShim(PyTorchShim):
@@ -90,8 +91,9 @@ _CHANGED_SETTING = (
 )
 
 
-def deserialize_network(network: torch.nn.Module, data: bytes, device: torch.device) -> torch.nn.Module:
-    """Resize the network to the shapes in `data`, then load its weights strictly.
+def deserialize_network(network: LSTMEncoderNet, data: bytes, device: torch.device) -> LSTMEncoderNet:
+    """Resize the network (a tagger's or an encoder's) to the shapes in `data`, then load its
+    weights strictly.
 
     `map_location` puts the weights on `device`, so a network saved on a GPU loads on a CPU.
     """
@@ -102,14 +104,14 @@ def deserialize_network(network: torch.nn.Module, data: bytes, device: torch.dev
     n_tables = len(network.table_names())
     try:
         n_rows = [state[name].shape[0] for name in network.table_names()]
-        n_labels = state["output.weight"].shape[0]
+        n_labels = [state["output.weight"].shape[0]] if isinstance(network, LSTMTaggerNet) else []
     except KeyError as error:
         raise WeightsError(
             f"lstm_tagger: the saved weights lack {error}; they do not belong to a network "
             f"with {n_tables} feature tables as the config describes ({_CHANGED_SETTING})"
         ) from None
     network.to(device)
-    network.resize(n_rows, n_labels)
+    network.resize(n_rows, *n_labels)
     if network.static_vectors is not None and "static_vectors.weight" in state:
         network.resize_static_vectors(state["static_vectors.weight"].shape[1])
     differences = _shape_differences(state, network.state_dict())
@@ -120,6 +122,18 @@ def deserialize_network(network: torch.nn.Module, data: bytes, device: torch.dev
         )
     network.load_state_dict(state)
     return network
+
+
+def deserialize_linear(linear: torch.nn.Linear, data: bytes, device: torch.device) -> torch.nn.Linear:
+    """A linear layer of the shape in `data` (saved by `serialize_network`), with its weights."""
+    try:
+        state = torch.load(BytesIO(data), map_location=device, weights_only=True)
+        n_out, n_in = state["weight"].shape
+    except Exception as error:
+        raise WeightsError(f"lstm_tagger: the output layer's weights are unreadable ({error})") from error
+    loaded = torch.nn.Linear(n_in, n_out, bias="bias" in state).to(device)
+    loaded.load_state_dict(state)
+    return loaded
 
 
 def _shape_differences(saved: dict, configured: dict, limit: int = 4) -> List[str]:

@@ -8,6 +8,10 @@
 | `numpy_steps` | tagging on a CPU in float32, fewer tokens per time step (one Doc at a time, a few Docs, long Docs' windows) | the recurrence from gate tables, in NumPy (numpy_steps.py) |
 | `int8` | tagging on a CPU with `quantize` | the packed path on an int8 copy of the LSTM and output layer (int8.py) |
 
+An encoder network (the v3 architecture's, and `spacy pretrain`'s) asks for its LSTM states, not
+logits: it trains on the `padded` path on a CPU and runs the `packed` path otherwise (tagging goes
+through the whole tagger network, encoder and output layer joined, on the paths above).
+
 Every path takes its input vectors from `LSTMTaggerNet.input_parts`, its packing order from
 packing.py, its weights per layer from lstm_weights.py and its dropout from dropout.py. When
 tagging, a very long sequence is cut into overlapping windows first (windows.py), so that memory
@@ -16,7 +20,7 @@ and made again when any weight changes.
 """
 import functools
 import warnings
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 import torch
 from torch.nn.utils.rnn import PackedSequence
@@ -24,7 +28,7 @@ from torch.nn.utils.rnn import PackedSequence
 from . import gate_tables, numpy_steps
 from .dropout import apply_dropout
 from .lstm_weights import directions, layer_input, layer_weights
-from .network import LSTMTaggerNet
+from .network import LSTMEncoderNet, LSTMTaggerNet
 from .packing import packing_order
 from .padded_lstm import run_lstm_by_length
 from .windows import plan_windows
@@ -32,10 +36,26 @@ from .windows import plan_windows
 PADDED, PACKED, GATE_TABLES, NUMPY_STEPS, INT8 = "padded", "packed", "gate_tables", "numpy_steps", "int8"
 
 
+class Head(NamedTuple):
+    """What a call gives back: the LSTM states of the first `depth` layers, or (not `states`)
+    the output layer's logits from all of them."""
+
+    states: bool
+    depth: int
+
+
+LOGITS = Head(False, 0)
+
+
 def choose_path(*, device: torch.device, training: bool, dtype: torch.dtype, quantize: bool,
-                tokens_per_step: float) -> str:
-    """How a call runs, from the device, whether it trains, the weights' dtype, `quantize`, and
-    the tokens per time step (the number of tokens over the longest sentence's length)."""
+                tokens_per_step: float, states: bool = False) -> str:
+    """How a call runs, from the device, whether it trains, the weights' dtype, `quantize`, the
+    tokens per time step (the number of tokens over the longest sentence's length), and whether
+    it asks for the LSTM states rather than logits."""
+    if states:
+        if quantize:
+            raise ValueError("lstm_tagger: quantize = true tags with int8 weights; an encoder's states are float")
+        return PADDED if training and device.type == "cpu" else PACKED
     if quantize:
         if training:
             raise ValueError("lstm_tagger: quantize = true is for tagging, with int8 weights that cannot learn; "
@@ -53,73 +73,84 @@ def choose_path(*, device: torch.device, training: bool, dtype: torch.dtype, qua
     return GATE_TABLES if tokens_per_step >= gate_tables.MIN_TOKENS_PER_STEP else NUMPY_STEPS
 
 
-def run(network: LSTMTaggerNet, ids: torch.Tensor, lengths: torch.Tensor, static: Optional[torch.Tensor] = None, *,
-        training: bool, dropout: float = 0.0, feature_dropout: float = 0.0, quantize: bool = False) -> torch.Tensor:
-    """The network's logits (n_tokens, n_labels) for `LSTMTaggerNet.forward`'s arguments."""
+def run(network: LSTMEncoderNet, ids: torch.Tensor, lengths: torch.Tensor, static: Optional[torch.Tensor] = None, *,
+        training: bool, dropout: float = 0.0, feature_dropout: float = 0.0, quantize: bool = False,
+        states: bool = False, depth: Optional[int] = None) -> torch.Tensor:
+    """For `LSTMTaggerNet.forward`'s arguments, the network's logits (n_tokens, n_labels); with
+    `states`, for `LSTMEncoderNet.forward`'s, the states (n_tokens, output_width) of its first
+    `depth` layers (all if None)."""
     if ids.shape[0] == 0:
-        return torch.zeros((0, network.n_labels), device=ids.device)
+        width = network.output_width if states else network.n_labels
+        return torch.zeros((0, width), device=ids.device)
+    head = Head(states, depth or network.lstm.num_layers)
     if not training:
         with torch.no_grad():
             windows = plan_windows(lengths.numpy())
             if windows is not None:
-                return _in_windows(network, ids, static, windows, quantize)
-            return _run_path(network, ids, lengths, static, False, 0.0, 0.0, quantize)
-    return _run_path(network, ids, lengths, static, True, dropout, feature_dropout, quantize)
+                return _in_windows(network, ids, static, windows, quantize, head)
+            return _run_path(network, ids, lengths, static, False, 0.0, 0.0, quantize, head)
+    return _run_path(network, ids, lengths, static, True, dropout, feature_dropout, quantize, head)
 
 
-def _run_path(network: LSTMTaggerNet, ids, lengths, static, training: bool, dropout: float, feature_dropout: float,
-              quantize: bool) -> torch.Tensor:
+def _run_path(network: LSTMEncoderNet, ids, lengths, static, training: bool, dropout: float, feature_dropout: float,
+              quantize: bool, head: Head) -> torch.Tensor:
     path = choose_path(device=ids.device, training=training, dtype=network.lstm.weight_ih_l0.dtype,
-                       quantize=quantize, tokens_per_step=len(ids) / int(lengths.numpy().max()))
+                       quantize=quantize, tokens_per_step=len(ids) / int(lengths.numpy().max()), states=head.states)
     if feature_dropout > 0:
         ids = network.drop_features(ids, feature_dropout)
-    return PATHS[path](network, ids, lengths, static, dropout)
+    return PATHS[path](network, ids, lengths, static, dropout, head)
 
 
-def padded(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torch.Tensor:
+def padded(network: LSTMEncoderNet, ids, lengths, static, dropout: float, head: Head = LOGITS) -> torch.Tensor:
     """The `padded` path: the padded groups' kernels, in bfloat16 where asked and native."""
     vectors = apply_dropout(network.embed(network.input_parts(ids, static)), dropout)
     dtype = torch.bfloat16 if network.cpu_bfloat16 and native_bfloat16() else torch.float32
-    hidden = run_lstm_by_length(network.lstm, vectors, lengths.numpy(), dropout, dtype)
-    return network.output(apply_dropout(hidden, dropout))
+    hidden = run_lstm_by_length(network.lstm, vectors, lengths.numpy(), dropout, dtype, head.depth or None)
+    return _head(network, apply_dropout(hidden, dropout), head)
 
 
-def packed(network: LSTMTaggerNet, ids, lengths, static, dropout: float) -> torch.Tensor:
+def packed(network: LSTMEncoderNet, ids, lengths, static, dropout: float, head: Head = LOGITS) -> torch.Tensor:
     """The `packed` path: nn.LSTM over a PackedSequence."""
     order, batch_sizes = map(torch.from_numpy, packing_order(lengths.numpy()))
     order = order.to(ids.device)
     parts = network.input_parts(ids[order], None if static is None else static[order])
     vectors = apply_dropout(network.embed(parts), dropout)
-    hidden = _packed_lstm(network.lstm, PackedSequence(vectors, batch_sizes), dropout)
-    packed_logits = network.output(apply_dropout(hidden, dropout))
-    logits = torch.empty_like(packed_logits)
-    logits[order] = packed_logits
-    return logits
+    hidden = _packed_lstm(network.lstm, PackedSequence(vectors, batch_sizes), dropout, head.depth or None)
+    packed_rows = _head(network, apply_dropout(hidden, dropout), head)
+    rows = torch.empty_like(packed_rows)
+    rows[order] = packed_rows
+    return rows
 
 
-def from_gate_tables(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0) -> torch.Tensor:
+def _head(network: LSTMEncoderNet, hidden: torch.Tensor, head: Head) -> torch.Tensor:
+    return hidden if head.states else network.output(hidden)
+
+
+def from_gate_tables(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0, head: Head = LOGITS) -> torch.Tensor:
     """The `gate_tables` path (tagging only: no dropout)."""
     return gate_tables.logits(network, _derived(network, GATE_TABLES, gate_tables.make_tables), ids, lengths, static)
 
 
-def from_numpy_steps(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0) -> torch.Tensor:
+def from_numpy_steps(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0, head: Head = LOGITS) -> torch.Tensor:
     """The `numpy_steps` path (tagging only: no dropout)."""
     weights = _derived(network, NUMPY_STEPS, lambda net: numpy_steps.make_weights(
         net, _derived(net, GATE_TABLES, gate_tables.make_tables)))
     return numpy_steps.logits(network, weights, ids, lengths, static)
 
 
-def int8(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0) -> torch.Tensor:
+def int8(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0, head: Head = LOGITS) -> torch.Tensor:
     """The `int8` path: the packed path on the int8 copy (tagging only: no dropout)."""
     return packed(_derived(network, INT8, _int8_copy), ids, lengths, static, 0.0)
 
 
-def _packed_lstm(lstm, sequence: PackedSequence, dropout: float) -> torch.Tensor:
-    """The LSTM's output rows over a PackedSequence; with dropout between layers, layer by layer."""
-    if dropout == 0.0 or lstm.num_layers == 1:
+def _packed_lstm(lstm, sequence: PackedSequence, dropout: float, depth: Optional[int] = None) -> torch.Tensor:
+    """The output rows of the LSTM's first `depth` layers (all if None) over a PackedSequence;
+    with dropout between layers, or fewer layers, layer by layer."""
+    depth = depth or lstm.num_layers
+    if depth == lstm.num_layers and (dropout == 0.0 or lstm.num_layers == 1):
         return lstm(sequence)[0].data
     hidden = sequence.data
-    for layer in range(lstm.num_layers):
+    for layer in range(depth):
         weights = [weight for backward in directions(lstm) for weight in layer_weights(lstm, layer, backward)]
         start = hidden.new_zeros((len(directions(lstm)), int(sequence.batch_sizes[0]), lstm.hidden_size))
         hidden = torch.lstm(layer_input(hidden, layer, dropout), sequence.batch_sizes, (start, start), weights,
@@ -127,13 +158,13 @@ def _packed_lstm(lstm, sequence: PackedSequence, dropout: float) -> torch.Tensor
     return hidden
 
 
-def _in_windows(network: LSTMTaggerNet, ids, static, windows, quantize: bool) -> torch.Tensor:
+def _in_windows(network: LSTMEncoderNet, ids, static, windows, quantize: bool, head: Head) -> torch.Tensor:
     """Tag sequences too long to run whole, window group by window group (see windows.py)."""
     pieces = []
     for index, window_lengths in windows.groups():
         rows = torch.from_numpy(index).to(ids.device)
         pieces.append(_run_path(network, ids[rows], torch.from_numpy(window_lengths),
-                                None if static is None else static[rows], False, 0.0, 0.0, quantize))
+                                None if static is None else static[rows], False, 0.0, 0.0, quantize, head))
     return torch.cat(pieces)[torch.from_numpy(windows.take).to(ids.device)]
 
 
@@ -157,7 +188,8 @@ def _derived(network: LSTMTaggerNet, name: str, make: Callable):
 
 
 PATHS = {PADDED: padded, PACKED: packed, GATE_TABLES: from_gate_tables, NUMPY_STEPS: from_numpy_steps, INT8: int8}
-"""Each path's function: (network, ids, lengths, static, dropout) -> logits."""
+"""Each path's function: (network, ids, lengths, static, dropout, head) -> logits, or states for
+the paths an encoder takes."""
 
 
 def _int8_copy(network: LSTMTaggerNet) -> LSTMTaggerNet:

@@ -1,4 +1,4 @@
-"""The tagger's network: feature embeddings (and a character CNN) -> (Bi)LSTM -> linear."""
+"""The tagger's network: feature embeddings (and a character CNN) -> (Bi)LSTM (the encoder) -> linear."""
 import warnings
 from typing import List, NamedTuple, Optional, Sequence, Tuple
 
@@ -20,14 +20,14 @@ class InputParts(NamedTuple):
     static: Optional[torch.Tensor]  # (n_tokens, vectors width): each token's static vector
 
 
-class LSTMTaggerNet(nn.Module):
-    """Embed each token's feature ids, run an LSTM over each sentence, score each tag.
+class LSTMEncoderNet(nn.Module):
+    """Embed each token's feature ids, run an LSTM over each sentence: one row of LSTM states
+    per token (the forward direction's, then the backward's).
 
-    The embedding tables and the output layer are sized by `resize`, once the feature
-    vocabularies and the label set are known. Row 0 of every table is the unknown-feature row.
-    `forward` is told whether it trains and at what dropout rates, and leaves how it runs to
-    `execution.run`; the module's train/eval mode is never read, so that threads tagging at once
-    cannot change each other's results.
+    The embedding tables are sized by `resize`, once the feature vocabularies are known. Row 0
+    of every table is the unknown-feature row. `forward` is told whether it trains and at what
+    dropout rates, and leaves how it runs to `execution.run`; the module's train/eval mode is
+    never read, so that threads tagging at once cannot change each other's results.
 
     columns (IdColumns): The layout of the id matrix the feature layer writes.
     embed_width (int): Width of each feature's embedding.
@@ -39,8 +39,6 @@ class LSTMTaggerNet(nn.Module):
         (times NEW_VALUE_SCALE) to the unknown row of a value the feature tables were built
         without. It starts at zero, so it changes nothing until training shows such values
         (0: no such table; `columns.new_values` must agree).
-    zero_output (bool): Start the output layer at zero, so that every tag starts equally
-        likely, as spaCy's Softmax_v2 does.
     static_vectors (bool): Add a learned linear projection of each token's static vector
         (given to `forward`) to its embeddings; `resize_static_vectors` sets the vectors' width.
     cpu_bfloat16 (bool): Train the LSTM's kernels in bfloat16 on a CPU that has native
@@ -56,7 +54,6 @@ class LSTMTaggerNet(nn.Module):
         bidirectional: bool,
         char_width: int = 0,
         new_value_rows: int = 0,
-        zero_output: bool = False,
         static_vectors: bool = False,
         cpu_bfloat16: bool = False,
     ):
@@ -66,7 +63,7 @@ class LSTMTaggerNet(nn.Module):
         self.columns = columns
         self.cpu_bfloat16 = cpu_bfloat16
         self.embed_width = embed_width
-        self.zero_output = zero_output
+        self.generation = 0  # raised whenever `resize` replaces parameters
         self.embeddings = nn.ModuleList(nn.Embedding(1, embed_width) for _ in range(columns.n_features))
         self.chars = CharCNN(char_width) if char_width else None
         self.new_values = None
@@ -77,23 +74,16 @@ class LSTMTaggerNet(nn.Module):
         # Its dropout between layers is applied by execution.py, never by the module.
         self.lstm = nn.LSTM(input_width, hidden_width, num_layers=depth, bidirectional=bidirectional)
         self.output_width = hidden_width * (2 if bidirectional else 1)
-        with warnings.catch_warnings():  # no labels yet: torch warns about initializing 0 rows
-            warnings.simplefilter("ignore", UserWarning)
-            self.output = nn.Linear(self.output_width, 0)
         self.static_vectors = nn.Linear(1, input_width, bias=False) if static_vectors else None
-
-    @property
-    def n_labels(self) -> int:
-        return self.output.out_features
 
     def table_names(self) -> List[str]:
         """The state_dict names of the embedding tables `resize` sizes, in its order."""
         names = [f"embeddings.{i}.weight" for i in range(len(self.embeddings))]
         return names + (["chars.embedding.weight"] if self.chars is not None else [])
 
-    def resize(self, n_rows: Sequence[int], n_labels: int) -> None:
-        """Give the embedding tables (the features', then the characters') and the output
-        layer their sizes, on the LSTM's device."""
+    def resize(self, n_rows: Sequence[int]) -> None:
+        """Give the embedding tables (the features', then the characters') their sizes, on the
+        LSTM's device."""
         if len(n_rows) != len(self.table_names()):
             raise ValueError(f"Expected {len(self.table_names())} table sizes, got {len(n_rows)}")
         device = next(self.lstm.parameters()).device
@@ -103,16 +93,17 @@ class LSTMTaggerNet(nn.Module):
         ).to(device)
         if self.chars is not None:
             self.chars.resize(n_rows[n_features])
-        self.output = nn.Linear(self.output_width, n_labels).to(device)
-        if self.zero_output:
-            nn.init.zeros_(self.output.weight)
-            nn.init.zeros_(self.output.bias)
-        self.__dict__.pop("_derived", None)  # what execution.py derived from the replaced weights
+        self._replaced()
 
     def resize_static_vectors(self, width: int) -> None:
         """Give the static vectors' projection the vectors' width, on its device."""
         device = self.static_vectors.weight.device
         self.static_vectors = nn.Linear(width, self.static_vectors.out_features, bias=False).to(device)
+        self._replaced()
+
+    def _replaced(self) -> None:
+        """Parameters were replaced: drop what execution.py derived from the old ones."""
+        self.generation += 1
         self.__dict__.pop("_derived", None)
 
     def forward(
@@ -124,26 +115,16 @@ class LSTMTaggerNet(nn.Module):
         training: bool = False,
         dropout: float = 0.0,
         feature_dropout: float = 0.0,
-        quantize: bool = False,
+        depth: Optional[int] = None,
     ) -> torch.Tensor:
-        """Score the tags of a batch of sentences laid end to end.
-
-        ids (torch.Tensor): int64 (n_tokens, columns.width), the sentences concatenated.
-        lengths (torch.Tensor): int64 on the CPU, each sentence's length, none zero.
-        static (Optional[torch.Tensor]): float (n_tokens, width), each token's static vector,
-            in the order of `ids`, if the network has a projection for them.
-        training (bool): Whether gradients will flow back (Thinc's `is_train`).
-        dropout (float): Dropout rate on the embeddings, between LSTM layers and before
-            the output layer (training only).
-        feature_dropout (float): Chance of replacing each feature with the unknown one
-            (training only).
-        quantize (bool): Tag with int8 weights in the LSTM and output layer (CPU, tagging only).
-        RETURNS (torch.Tensor): Logits (n_tokens, n_labels), in the order of `ids`.
-        """
+        """The LSTM states (n_tokens, output_width) of a batch of sentences laid end to end, in
+        the order of `ids`; in training, with dropout on them. `depth` runs only the first
+        layers (the first layer's directions have each read one side of the token only). The
+        other arguments are LSTMTaggerNet.forward's."""
         from .execution import run  # execution.py builds on this module
 
         return run(self, ids, lengths, static, training=training, dropout=dropout,
-                   feature_dropout=feature_dropout, quantize=quantize)
+                   feature_dropout=feature_dropout, states=True, depth=depth)
 
     def input_parts(self, ids: torch.Tensor, static: Optional[torch.Tensor] = None) -> InputParts:
         """The pieces of each token's input vector (see InputParts)."""
@@ -191,3 +172,84 @@ class LSTMTaggerNet(nn.Module):
         state = dict(self.__dict__)
         state.pop("_derived", None)
         return state
+
+
+class LSTMTaggerNet(LSTMEncoderNet):
+    """The encoder network with a linear output layer: tag scores for each token (the
+    `spacy_lstm_tagger.LSTMTagger.v1` and v2 architectures' network, one torch module).
+
+    The output layer is sized by `resize`, with the tables, once the labels are known.
+    zero_output (bool): Start the output layer at zero, so that every tag starts equally
+        likely, as spaCy's Softmax_v2 does.
+    The other arguments are LSTMEncoderNet's.
+    """
+
+    def __init__(self, columns: IdColumns, embed_width: int, hidden_width: int, depth: int, bidirectional: bool,
+                 char_width: int = 0, new_value_rows: int = 0, zero_output: bool = False,
+                 static_vectors: bool = False, cpu_bfloat16: bool = False):
+        super().__init__(columns, embed_width, hidden_width, depth, bidirectional, char_width, new_value_rows,
+                         static_vectors, cpu_bfloat16)
+        self.zero_output = zero_output
+        with warnings.catch_warnings():  # no labels yet: torch warns about initializing 0 rows
+            warnings.simplefilter("ignore", UserWarning)
+            self.output = nn.Linear(self.output_width, 0)
+
+    @classmethod
+    def joining(cls, encoder: LSTMEncoderNet, output: nn.Linear) -> "LSTMTaggerNet":
+        """A tagger network made of an encoder network's modules and an output layer (shared,
+        not copied), so that tagging can run them in one pass (the v3 architecture keeps them
+        apart). Made again when either replaces parameters: see `LSTMEncoderNet.generation`."""
+        network = cls.__new__(cls)
+        nn.Module.__init__(network)
+        for name in ("columns", "cpu_bfloat16", "embed_width", "output_width", "generation"):
+            setattr(network, name, getattr(encoder, name))
+        for name in ("embeddings", "chars", "new_values", "lstm", "static_vectors"):
+            setattr(network, name, getattr(encoder, name))
+        network.zero_output = False
+        network.output = output
+        return network
+
+    @property
+    def n_labels(self) -> int:
+        return self.output.out_features
+
+    def resize(self, n_rows: Sequence[int], n_labels: int) -> None:
+        """Give the embedding tables (the features', then the characters') and the output
+        layer their sizes, on the LSTM's device."""
+        super().resize(n_rows)
+        device = next(self.lstm.parameters()).device
+        self.output = nn.Linear(self.output_width, n_labels).to(device)
+        if self.zero_output:
+            nn.init.zeros_(self.output.weight)
+            nn.init.zeros_(self.output.bias)
+        self._replaced()
+
+    def forward(
+        self,
+        ids: torch.Tensor,
+        lengths: torch.Tensor,
+        static: Optional[torch.Tensor] = None,
+        *,
+        training: bool = False,
+        dropout: float = 0.0,
+        feature_dropout: float = 0.0,
+        quantize: bool = False,
+    ) -> torch.Tensor:
+        """Score the tags of a batch of sentences laid end to end.
+
+        ids (torch.Tensor): int64 (n_tokens, columns.width), the sentences concatenated.
+        lengths (torch.Tensor): int64 on the CPU, each sentence's length, none zero.
+        static (Optional[torch.Tensor]): float (n_tokens, width), each token's static vector,
+            in the order of `ids`, if the network has a projection for them.
+        training (bool): Whether gradients will flow back (Thinc's `is_train`).
+        dropout (float): Dropout rate on the embeddings, between LSTM layers and before
+            the output layer (training only).
+        feature_dropout (float): Chance of replacing each feature with the unknown one
+            (training only).
+        quantize (bool): Tag with int8 weights in the LSTM and output layer (CPU, tagging only).
+        RETURNS (torch.Tensor): Logits (n_tokens, n_labels), in the order of `ids`.
+        """
+        from .execution import run  # execution.py builds on this module
+
+        return run(self, ids, lengths, static, training=training, dropout=dropout,
+                   feature_dropout=feature_dropout, quantize=quantize)

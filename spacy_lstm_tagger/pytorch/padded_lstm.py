@@ -8,7 +8,7 @@ layer runs as its own one-layer LSTM (a reversed copy of each sentence for the b
 direction), so that no padding is ever read before a sentence's words. The result is the
 packed LSTM's, up to rounding, with the same weights.
 """
-from typing import List, NamedTuple
+from typing import List, NamedTuple, Optional
 
 import numpy
 import torch
@@ -36,15 +36,17 @@ class Plan(NamedTuple):
 
 
 def run_lstm_by_length(
-    lstm: nn.LSTM, vectors: torch.Tensor, lengths: numpy.ndarray, dropout: float, dtype: torch.dtype = torch.float32
+    lstm: nn.LSTM, vectors: torch.Tensor, lengths: numpy.ndarray, dropout: float, dtype: torch.dtype = torch.float32,
+    depth: Optional[int] = None,
 ) -> torch.Tensor:
     """The (bi)LSTM's output for sentences laid end to end in `vectors` (n_tokens, width), with
     `dropout` between its layers: (n_tokens, hidden width x directions), in the same order, as
-    float32. With `dtype` bfloat16, the kernels read the inputs and weights in bfloat16 (the
-    gradients reach the float32 weights through the casts)."""
+    float32; with `depth`, its first `depth` layers' output. With `dtype` bfloat16, the kernels
+    read the inputs and weights in bfloat16 (the gradients reach the float32 weights through the
+    casts)."""
     plan = plan_groups(lengths)
     hidden = vectors.to(dtype)
-    for layer in range(lstm.num_layers):
+    for layer in range(depth or lstm.num_layers):
         hidden = layer_input(hidden, layer, dropout)
         with_padding = torch.cat([hidden, hidden.new_zeros((1, hidden.shape[1]))])  # the padding row last
         hidden = torch.cat([_direction(lstm, with_padding, plan, layer, backward) for backward in directions(lstm)],

@@ -17,9 +17,9 @@ def lstm_dtypes(monkeypatch, nlp, native: bool) -> set:
     seen = set()
     run = execution.run_lstm_by_length
 
-    def recording(lstm, vectors, lengths, dropout, dtype):
+    def recording(lstm, vectors, lengths, dropout, dtype, depth=None):
         seen.add(dtype)
-        return run(lstm, vectors, lengths, dropout, dtype)
+        return run(lstm, vectors, lengths, dropout, dtype, depth)
 
     monkeypatch.setattr(execution, "run_lstm_by_length", recording)
     monkeypatch.setattr(execution, "native_bfloat16", lambda: native)

@@ -43,17 +43,17 @@ def test_v1_keeps_its_fixed_rates_whatever_drop():
 
 
 def test_the_rates_each_call_gets():
-    from spacy_lstm_tagger.layers.architectures import _dropout_rates
+    from spacy_lstm_tagger.layers.architectures import dropout_rates
 
     network = initialized().get_pipe("lstm_tagger").model.get_ref("network")
     v1_network = initialized(V1).get_pipe("lstm_tagger").model.get_ref("network")
     for rate, expected in ((0.0, (0.0, 0.0)), (0.3, (0.3, 0.2))):
         set_dropout_rate(network, rate)
         set_dropout_rate(v1_network, rate)
-        assert _dropout_rates(network, is_train=True) == expected
-        assert _dropout_rates(network, is_train=False) == (0.0, 0.0)
-        assert _dropout_rates(v1_network, is_train=True) == (0.3, 0.1)
-        assert _dropout_rates(v1_network, is_train=False) == (0.0, 0.0)
+        assert dropout_rates(network, is_train=True) == expected
+        assert dropout_rates(network, is_train=False) == (0.0, 0.0)
+        assert dropout_rates(v1_network, is_train=True) == (0.3, 0.1)
+        assert dropout_rates(v1_network, is_train=False) == (0.0, 0.0)
 
 
 def test_tagging_never_drops():
