@@ -25,8 +25,13 @@ from common import (
 )
 
 OURS, SPACY = "lstm_tagger", "spacy_cnn"
-FLOAT32_TRAINING = "components.lstm_tagger.model.cpu_bfloat16"
-"""The config override that (set to false) trains ours with float32 LSTM kernels."""
+def float32_training(model: Path) -> dict:
+    """The config override that trains ours with float32 LSTM kernels: `cpu_bfloat16` set to
+    false, in the model block (v1, v2) or in its encoder (v3)."""
+    from spacy.util import load_config
+
+    block = load_config(model / "config.cfg")["components"]["lstm_tagger"]["model"]
+    return {f"components.lstm_tagger.model.{'encoder.' if 'encoder' in block else ''}cpu_bfloat16": False}
 
 
 def parse_args():
@@ -104,7 +109,7 @@ def measure_timed(results: dict, args) -> None:
             if system == OURS:  # and training without bfloat16 kernels, for comparison
                 float32 = results[OURS].setdefault("float32", {})
                 jobs.append((float32, f"train_{threads}", "train_speed", threads,
-                             {**_train_args(model, args), "config": {FLOAT32_TRAINING: False}}))
+                             {**_train_args(model, args), "config": float32_training(model)}))
     runs = [[] for _ in jobs]
     for round_ in range(args.repeats):
         print(f"  timed round {round_ + 1} of {args.repeats}", flush=True)

@@ -126,19 +126,22 @@ def _head(network: LSTMEncoderNet, hidden: torch.Tensor, head: Head) -> torch.Te
     return hidden if head.states else network.output(hidden)
 
 
-def from_gate_tables(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0, head: Head = LOGITS) -> torch.Tensor:
+def from_gate_tables(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0,
+                     head: Head = LOGITS) -> torch.Tensor:
     """The `gate_tables` path (tagging only: no dropout)."""
     return gate_tables.logits(network, _derived(network, GATE_TABLES, gate_tables.make_tables), ids, lengths, static)
 
 
-def from_numpy_steps(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0, head: Head = LOGITS) -> torch.Tensor:
+def from_numpy_steps(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0,
+                     head: Head = LOGITS) -> torch.Tensor:
     """The `numpy_steps` path (tagging only: no dropout)."""
     weights = _derived(network, NUMPY_STEPS, lambda net: numpy_steps.make_weights(
         net, _derived(net, GATE_TABLES, gate_tables.make_tables)))
     return numpy_steps.logits(network, weights, ids, lengths, static)
 
 
-def int8(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0, head: Head = LOGITS) -> torch.Tensor:
+def int8(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0,
+         head: Head = LOGITS) -> torch.Tensor:
     """The `int8` path: the packed path on the int8 copy (tagging only: no dropout)."""
     return packed(_derived(network, INT8, _int8_copy), ids, lengths, static, 0.0)
 

@@ -101,10 +101,22 @@ def test_the_first_layers_forward_states_have_not_read_the_next_word(nlp):
     a = Doc(nlp.vocab, words=["The", "dog", "read", "that", "book"])
     b = Doc(nlp.vocab, words=["The", "dog", "read", "the", "apple"])
     for depth, forward_sees_later_words in ((1, False), (2, True)):
-        (states_a, states_b), _, _ = [encode(encoder, [doc], False, depth=depth)[0] for doc in (a, b)], None, None
+        states_a, states_b = [encode(encoder, [doc], False, depth=depth)[0] for doc in (a, b)]
         forward, backward = slice(0, 16), slice(16, 32)
         assert numpy.array_equal(states_a[:3, forward], states_b[:3, forward]) != forward_sees_later_words
         assert not numpy.allclose(states_a[:3, backward], states_b[:3, backward])
+
+
+def test_the_first_layers_states_are_the_same_in_training_and_tagging(nlp):
+    """The padded path (training, here without dropout) and the packed one (tagging) give the
+    first layer's states alike, as the BiLM objective reads them."""
+    encoder = tagger_model(nlp).get_ref("encoder")
+    set_dropout_rate(encoder, 0.0)
+    docs = docs_of(nlp, 12)
+    trained, _, _ = encode(encoder, docs, True, depth=1)
+    tagged, _, _ = encode(encoder, docs, False, depth=1)
+    assert trained.shape == (sum(len(doc) for doc in docs), 32)
+    numpy.testing.assert_allclose(trained, tagged, atol=1e-5)
 
 
 def test_table_text_gives_the_raw_texts_words_rows(tmp_path):
