@@ -2,7 +2,7 @@
 pretraining, with little labelled data and with all of it.
 
 python benchmarks/pretraining.py [--raw-text ../shared/corpora/raw] [--objectives bilm characters]
-    [--settings little all] [--seeds 0 1 2] [--epochs 1] [--jobs 2] [--output DIR]
+    [--settings little all] [--seeds 0 1 2] [--epochs 1] [--max-steps N] [--jobs 2] [--output DIR]
 python benchmarks/pretraining.py --quick    # a smoke test: 500 lines of each raw file, 100 training steps
 
 (a) little: every 10th Doc of corpus/train.spacy is tagged (about 20,000 tokens); the raw text is
@@ -44,6 +44,7 @@ def parse_args():
     parser.add_argument("--epochs", type=int, default=1, help="pretraining epochs over the raw text")
     parser.add_argument("--jobs", type=int, default=1, help="trainings at once, 1 thread each")
     parser.add_argument("--pretrain-threads", type=int, default=os.cpu_count(), help="threads of each pretraining")
+    parser.add_argument("--max-steps", type=int, help="training steps of every run (default: the config's)")
     parser.add_argument("--quick", action="store_true", help="a little raw text, 100 steps: a smoke test")
     parser.add_argument("--output", type=Path, default=ROOT / "training" / "benchmark-pretraining")
     args = parser.parse_args()
@@ -120,6 +121,8 @@ def train(setting: str, objective: str, seed: int, data: dict, weights: dict, ar
     overrides = ["--paths.train", str(data[setting]), "--system.seed", str(seed)]
     if objective != "none":
         overrides += ["--paths.init_tok2vec", weights[objective]]
+    if args.max_steps:
+        overrides += ["--training.max_steps", str(args.max_steps)]
     if args.quick:
         overrides += QUICK_TRAINING
     result = spacy_train(CONFIG, output, overrides, label=name, threads=1)
