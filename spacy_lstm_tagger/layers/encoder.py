@@ -23,7 +23,7 @@ from .architectures import (
 from .features import build_tables, id_columns, table_sizes
 from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
 from .static_vectors import vectors_width
-from .table_text import table_text_docs, table_text_files
+from .table_text import table_text_docs
 
 ENCODER = "lstm_encoder"
 """The encoder node's name, which the pretraining objectives check."""
@@ -54,13 +54,12 @@ def build_lstm_encoder(
     table_text (Optional[str]): A JSONL raw text file (a "text" per line), a `.spacy` corpus,
         or a folder of them, whose words fill the feature tables with the Docs `initialize`
         gets: so that `spacy pretrain`, which initializes on one sample Doc, gives the raw
-        text's words rows of their own (see docs/pretraining.md).
+        text's words rows of their own (see docs/pretraining.md). Read at `initialize` only: a
+        trained model loads where the text is absent.
     RETURNS (Model[List[Doc], List[Floats2d]]): (n_tokens, hidden_width x directions) per Doc.
     """
     if not isinstance(new_value_rows, int) or new_value_rows < 1:
         raise ValueError(f"lstm_tagger: new_value_rows must be a positive integer, got {new_value_rows}")
-    if table_text is not None:
-        table_text_files(table_text)  # a missing path fails now, not after training starts
     features = feature_layer(attrs, prefix_lengths, suffix_lengths, min_freq, char_width, char_length,
                              new_value_rows)
     sizes = dict(embed_width=embed_width, hidden_width=hidden_width, depth=depth)

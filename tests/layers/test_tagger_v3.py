@@ -130,10 +130,22 @@ def test_table_text_gives_the_raw_texts_words_rows(tmp_path):
 
 
 @pytest.mark.parametrize("name,error", [("missing.jsonl", "does not exist"), ("text.txt", "neither JSONL")])
-def test_table_text_that_cannot_be_read_is_named(tmp_path, name, error):
+def test_table_text_that_cannot_be_read_is_named_at_initialize(tmp_path, name, error):
     (tmp_path / "text.txt").write_text("words")
     with pytest.raises(ValueError, match=error):
-        spacy.blank("en").add_pipe("lstm_tagger", config={"model": v3_model(table_text=str(tmp_path / name))})
+        train_tutorial_tagger(steps=0, model=v3_model(table_text=str(tmp_path / name)))
+
+
+def test_a_trained_model_loads_where_its_table_text_is_gone(tmp_path):
+    raw = tmp_path / "raw.jsonl"
+    srsly.write_jsonl(raw, [{"text": "A zyzzyva sat."}])
+    nlp = train_tutorial_tagger(steps=2, model=v3_model(table_text=str(raw)))
+    nlp.to_disk(tmp_path / "model")
+    raw.unlink()
+    loaded = spacy.load(tmp_path / "model")
+    doc = Doc(loaded.vocab, words=["The", "zyzzyva"])
+    numpy.testing.assert_array_equal(loaded.get_pipe("lstm_tagger").predict([doc])[0],
+                                     nlp.get_pipe("lstm_tagger").predict([doc])[0])
 
 
 def test_v3_wants_an_lstm_encoder():
