@@ -13,7 +13,7 @@ from spacy.training import Example
 from spacy.util import fix_random_seed
 from thinc.api import NumpyOps
 
-from conftest import ROOT, SMALL_MODEL
+from conftest import ROOT, SMALL_MODEL, v3_model
 from spacy_lstm_tagger.pytorch import windows
 from spacy_lstm_tagger.layers.static_vectors import token_vectors
 
@@ -57,11 +57,11 @@ def one_word_examples(nlp):
     return [Example(Doc(nlp.vocab, words=[w]), Doc(nlp.vocab, words=[w], tags=[t])) for w, t in pairs]
 
 
-def train_with(vectors, steps=100):
+def train_with(vectors, steps=100, model=VECTORS_MODEL):
     fix_random_seed(0)
     nlp = spacy.blank("en")
     nlp.vocab.vectors = vectors
-    nlp.add_pipe("lstm_tagger", config={"model": VECTORS_MODEL})
+    nlp.add_pipe("lstm_tagger", config={"model": model})
     examples = one_word_examples(nlp)
     optimizer = nlp.initialize(lambda: examples)
     for _ in range(steps):
@@ -87,6 +87,17 @@ def trained(word_vectors):
 
 def test_words_never_seen_are_tagged_by_their_vectors(trained):
     assert [tag(trained, word) for word in ["blick", "wug"]] == ["NN", "VB"]
+
+
+def test_the_v3_encoder_takes_them_too(word_vectors):
+    nlp = train_with(word_vectors, model=v3_model(include_static_vectors=True))
+    assert [tag(nlp, word) for word in ["blick", "wug"]] == ["NN", "VB"]
+    copy = spacy.blank("en")
+    copy.add_pipe("lstm_tagger", config={"model": v3_model(include_static_vectors=True)})
+    copy.from_bytes(nlp.to_bytes())
+    words = ["blick", "wug", "dog", "zzz"]
+    numpy.testing.assert_array_equal(copy.get_pipe("lstm_tagger").predict([Doc(copy.vocab, words=words)])[0],
+                                     nlp.get_pipe("lstm_tagger").predict([Doc(nlp.vocab, words=words)])[0])
 
 
 def test_swapping_two_vectors_swaps_the_tags(trained, word_vectors):
