@@ -20,7 +20,8 @@ from .architectures import (
     STATIC_VECTORS, check_rate, check_sizes, dropout_rates, feature_layer, outputs_from_torch, static_inputs,
     static_to_torch,
 )
-from .features import build_tables, id_columns, table_sizes
+from .features import id_columns, table_sizes
+from .features import init as build_feature_tables
 from .shim import AveragingPyTorchShim, deserialize_network, serialize_network
 from .static_vectors import vectors_width
 from .table_text import table_text_docs
@@ -96,10 +97,8 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
     else:
         if not X:
             raise ValueError("lstm_tagger: an encoder with table_text needs a sample Doc at initialize, for its vocab")
-        tables, seen_rarely = build_tables(features, chain(X, table_text_docs(text, X[0].vocab)))
-        features.attrs["tables"] = tables
-        if "seen_rarely" in features.attrs:
-            features.attrs["seen_rarely"] = seen_rarely
+        # The feature layer's own init, on a stream: the text need not be held whole.
+        build_feature_tables(features, chain(X, table_text_docs(text, X[0].vocab)))
     network = model.get_ref("network")
     module = network.shims[0].module
     module.resize(table_sizes(features))

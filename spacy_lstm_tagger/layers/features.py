@@ -95,7 +95,7 @@ def table_sizes(model: Model) -> List[int]:
     return sizes
 
 
-def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
+def init(model: Model, X: Optional[Iterable[Doc]] = None, Y=None) -> None:
     """Build the value tables from the Docs in X (none: empty tables)."""
     tables, seen_rarely = build_tables(model, X or [])
     model.attrs["tables"] = tables
