@@ -8,7 +8,7 @@ python benchmarks/pretraining.py --quick    # a smoke test: 500 lines of each ra
 (a) little: every 10th Doc of corpus/train.spacy is tagged (about 20,000 tokens); the raw text is
 --raw-text plus the text (not the tags) of the other 90%. (b) all: all of train.spacy, with the
 same raw text. Each objective pretrains once (configs/lstm_tagger_pretrain.cfg, its threads as
---pretrain-threads), and each (setting, objective or none, seed) trains with 1 thread, --jobs at
+--pretrain-threads, --jobs at once), and each (setting, objective or none, seed) trains with 1 thread, --jobs at
 once; a run that an earlier run with the same --output finished is reused. Dev tag accuracy and
 unseen-word accuracy (words the setting's tagged data never shows) come from model-best. Without
 ../shared (and no --raw-text), it says so and stops.
@@ -165,7 +165,8 @@ def main():
     args.output = args.output.resolve()
     args.output.mkdir(parents=True, exist_ok=True)
     data = prepare_data(args)
-    pretrainings = [pretrain(objective, data, args) for objective in args.objectives]
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        pretrainings = list(pool.map(lambda objective: pretrain(objective, data, args), args.objectives))
     weights = {p["objective"]: p["weights"] for p in pretrainings}
     jobs = [(setting, objective, seed) for setting in args.settings for objective in ["none", *args.objectives]
             for seed in args.seeds]

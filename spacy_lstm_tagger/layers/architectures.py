@@ -277,14 +277,20 @@ def no_backprop(d_probabilities):
 
 def _ids_to_torch(model: Model, X: FeatureIds, is_train: bool) -> Tuple[ArgsKwargs, Callable]:
     ids, lengths, *static = X
-    shim = model.shims[0]
-    nonempty = lengths[lengths > 0]
-    args = (xp2torch(ids, device=shim.device), torch.from_numpy(nonempty))  # lengths stay on the CPU
-    if static:
-        args += (static_to_torch(model, static[0], shim.device),)
     dropout, feature_dropout = dropout_rates(model, is_train)
-    kwargs = {"training": is_train, "dropout": dropout, "feature_dropout": feature_dropout, "quantize": shim.quantize}
-    return ArgsKwargs(args=args, kwargs=kwargs), lambda d_args: None
+    kwargs = {"training": is_train, "dropout": dropout, "feature_dropout": feature_dropout,
+              "quantize": model.shims[0].quantize}
+    return ArgsKwargs(args=network_args(model, ids, lengths, static), kwargs=kwargs), lambda d_args: None
+
+
+def network_args(network: Model, ids: numpy.ndarray, lengths: numpy.ndarray, static: tuple) -> tuple:
+    """A torch network's positional inputs: the ids on its device, the Docs' nonzero lengths
+    (which stay on the CPU), and the static vectors if `static` holds them."""
+    device = network.shims[0].device
+    args = (xp2torch(ids, device=device), torch.from_numpy(lengths[lengths > 0]))
+    if static:
+        args += (static_to_torch(network, static[0], device),)
+    return args
 
 
 def static_to_torch(model: Model, vectors: Floats2d, device) -> torch.Tensor:

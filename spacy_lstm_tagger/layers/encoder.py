@@ -7,18 +7,17 @@ from itertools import chain
 from typing import Callable, List, NamedTuple, Optional, Tuple
 
 import numpy
-import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import ArgsKwargs, Model, xp2torch
+from thinc.api import ArgsKwargs, Model
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
 
 from ..arrays import split_per_doc
 from ..pytorch.network import LSTMEncoderNet
 from .architectures import (
-    STATIC_VECTORS, check_rate, check_sizes, dropout_rates, feature_layer, outputs_from_torch, static_inputs,
-    static_to_torch,
+    STATIC_VECTORS, check_rate, check_sizes, dropout_rates, feature_layer, network_args, outputs_from_torch,
+    static_inputs,
 )
 from .features import id_columns, table_sizes
 from .features import init as build_feature_tables
@@ -140,10 +139,6 @@ class EncoderInput(NamedTuple):
 
 
 def _inputs_to_torch(model: Model, X: EncoderInput, is_train: bool) -> Tuple[ArgsKwargs, Callable]:
-    shim = model.shims[0]
-    args = (xp2torch(X.ids, device=shim.device), torch.from_numpy(X.lengths[X.lengths > 0]))  # lengths stay on the CPU
-    if X.static:
-        args += (static_to_torch(model, X.static[0], shim.device),)
     dropout, feature_dropout = dropout_rates(model, is_train)
     kwargs = {"training": is_train, "dropout": dropout, "feature_dropout": feature_dropout, "depth": X.depth}
-    return ArgsKwargs(args=args, kwargs=kwargs), lambda d_args: None
+    return ArgsKwargs(args=network_args(model, X.ids, X.lengths, X.static), kwargs=kwargs), lambda d_args: None

@@ -7,7 +7,7 @@ import numpy
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Model, torch2xp, xp2torch
+from thinc.api import Model, torch2xp
 from thinc.layers.pytorchwrapper import convert_pytorch_default_inputs, convert_pytorch_default_outputs
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
@@ -15,7 +15,7 @@ from thinc.types import Floats2d
 from ..arrays import split_per_doc
 from ..contract import INITIALIZE_WITH_ALL_DOCS, PREDICT_FLAT, SET_QUANTIZE
 from ..pytorch.network import LSTMTaggerNet
-from .architectures import no_backprop, set_shim_quantize, static_inputs, static_to_torch, warn_if_spacy_sample
+from .architectures import network_args, no_backprop, set_shim_quantize, static_inputs, warn_if_spacy_sample
 from .encoder import ENCODER, encode
 from .shim import AveragingPyTorchShim, deserialize_linear, serialize_network
 
@@ -106,13 +106,9 @@ def predict_logits(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarr
     encoder = model.get_ref(ENCODER_REF)
     (ids, lengths), _ = encoder.get_ref("features")(docs, False)
     network = encoder.get_ref("network")
-    shim = network.shims[0]
-    args = [xp2torch(ids, device=shim.device), torch.from_numpy(lengths[lengths > 0])]
-    static = static_inputs(network, docs)
-    if static:
-        args.append(static_to_torch(network, static[0], shim.device))
+    args = network_args(network, ids, lengths, static_inputs(network, docs))
     with torch.no_grad():
-        logits = _joined(model)(*args, training=False, quantize=shim.quantize)
+        logits = _joined(model)(*args, training=False, quantize=network.shims[0].quantize)
     return torch2xp(logits.float()), lengths
 
 
