@@ -34,6 +34,19 @@ SMALL_MODEL = {
     "char_width": 8,
 }
 
+V2_MODEL = {
+    "@architectures": "spacy_lstm_tagger.LSTMTagger.v2",
+    "attrs": ["NORM", "SHAPE"],
+    "prefix_lengths": [1, 2, 3],
+    "suffix_lengths": [1, 2, 3, 4],
+    "bidirectional": True,
+    "char_length": 16,
+    "new_value_rows": 16384,
+    "cpu_bfloat16": True,
+    **SMALL_MODEL,
+}
+"""The small tutorial model, in the v2 architecture (one torch network, Docs to tags)."""
+
 V3_MODEL = {
     "@architectures": "spacy_lstm_tagger.LSTMTagger.v3",
     "encoder": {
@@ -42,10 +55,12 @@ V3_MODEL = {
         "prefix_lengths": [1, 2, 3],
         "suffix_lengths": [1, 2, 3, 4],
         "bidirectional": True,
+        "cpu_bfloat16": False,
         **SMALL_MODEL,
     },
 }
-"""The small tutorial model, in the v3 architecture: chain(encoder, output)."""
+"""The small tutorial model, in the v3 architecture: chain(encoder, output), float32 kernels in
+training; the rest of its settings are the factory default's."""
 
 
 def v3_model(**encoder_overrides) -> dict:
@@ -66,13 +81,13 @@ def tutorial_examples(nlp):
 
 def train_tutorial_tagger(steps: int = 60, model: dict = None, **model_overrides):
     """A blank English pipeline whose lstm_tagger has overfitted the tutorial sentences; its
-    model is the default (v2) with SMALL_MODEL's sizes and the overrides, or `model`."""
+    model is V2_MODEL with the overrides, or `model`."""
     import spacy
     from spacy.util import fix_random_seed
 
     fix_random_seed(0)
     nlp = spacy.blank("en")
-    nlp.add_pipe("lstm_tagger", config={"model": model or {**SMALL_MODEL, **model_overrides}})
+    nlp.add_pipe("lstm_tagger", config={"model": model or {**V2_MODEL, **model_overrides}})
     examples = tutorial_examples(nlp)
     optimizer = nlp.initialize(lambda: examples)
     for _ in range(steps):

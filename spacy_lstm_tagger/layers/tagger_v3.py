@@ -1,7 +1,8 @@
 """The `spacy_lstm_tagger.LSTMTagger.v3` architecture: chain(encoder, output), Docs -> tag
 probabilities, with the encoder a layer of its own that `spacy pretrain` can train."""
 import warnings
-from typing import List, Optional, Tuple
+from functools import partial
+from typing import Callable, List, Optional, Tuple
 
 import numpy
 import torch
@@ -24,15 +25,20 @@ ENCODER_REF = "encoder"
 
 
 @registry.architectures("spacy_lstm_tagger.LSTMTagger.v3")
-def build_lstm_tagger_v3(encoder: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None
-                         ) -> Model[List[Doc], List[Floats2d]]:
-    """Build a tagger: the encoder's states -> linear -> softmax, the output layer starting at
-    zero (every tag equally likely, as spaCy's Softmax_v2). Tagging runs the encoder and the
-    output layer in one pass, on the same paths as v2.
+def build_lstm_tagger_v3(encoder: Model[List[Doc], List[Floats2d]], nO: Optional[int] = None,
+                         init_W: Optional[Callable] = None) -> Model[List[Doc], List[Floats2d]]:
+    """Build a tagger: the encoder's states -> linear -> softmax, every tag equally likely at
+    the start, as with spaCy's Softmax_v2. Tagging runs the encoder and the output layer in one
+    pass, on the same paths as v2.
 
     encoder (Model[List[Doc], List[Floats2d]]): A `spacy_lstm_tagger.LSTMEncoder.v1`, kept as
         the ref "encoder".
     nO (Optional[int]): Number of tags; taken from the labels at initialize if unset.
+    init_W (Optional[Callable]): A Thinc initializer for the output layer's weights, such as
+        `glorot_uniform_init.v1`; then the encoder's top LSTM layer starts with zero states
+        instead (`LSTMEncoderNet.start_with_zero_states`), which keeps the tags equally likely
+        at the start and lets the scores grow from the first update. None: the weights start
+        at zero. The output bias starts at zero.
     RETURNS (Model[List[Doc], List[Floats2d]]): One (n_tokens, n_tags) probability array per Doc.
     """
     if encoder.name != ENCODER:
@@ -42,7 +48,7 @@ def build_lstm_tagger_v3(encoder: Model[List[Doc], List[Floats2d]], nO: Optional
     return Model(
         "lstm_tagger",
         forward,
-        init=init,
+        init=partial(init, init_W=init_W),
         layers=[encoder, output],
         refs={ENCODER_REF: encoder, "output": output},
         dims={"nO": nO},
@@ -63,8 +69,10 @@ def _output_layer(width: int) -> Model[Floats2d, Floats2d]:
     )
 
 
-def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]] = None) -> None:
-    """Initialize the encoder on X, take the number of tags from Y, size the output layer."""
+def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]] = None, *,
+         init_W: Optional[Callable] = None) -> None:
+    """Initialize the encoder on X, take the number of tags from Y, size the output layer and
+    start it as `build_lstm_tagger_v3` says."""
     warn_if_spacy_sample(X, Y)
     encoder = model.get_ref(ENCODER_REF)
     encoder.initialize(X=X)
@@ -74,8 +82,14 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]
         raise ValueError("lstm_tagger: the number of tags is unknown; initialize with labels")
     shim = model.get_ref("output").shims[0]
     linear = torch.nn.Linear(encoder.get_dim("nO"), model.get_dim("nO")).to(shim.device)
-    torch.nn.init.zeros_(linear.weight)
-    torch.nn.init.zeros_(linear.bias)
+    with torch.no_grad():
+        linear.bias.zero_()
+        if init_W is None:
+            linear.weight.zero_()
+        else:
+            weight = model.ops.to_numpy(init_W(model.ops, tuple(linear.weight.shape)))
+            linear.weight.copy_(torch.from_numpy(numpy.ascontiguousarray(weight, dtype="float32")))
+            encoder.get_ref("network").shims[0].module.start_with_zero_states()
     shim._model = linear
 
 

@@ -24,7 +24,13 @@ from .temperature import TEMPERATURE, apply_temperature
 
 DEFAULT_MODEL_CONFIG = """
 [model]
-@architectures = "spacy_lstm_tagger.LSTMTagger.v2"
+@architectures = "spacy_lstm_tagger.LSTMTagger.v3"
+
+[model.init_W]
+@initializers = "glorot_uniform_init.v1"
+
+[model.encoder]
+@architectures = "spacy_lstm_tagger.LSTMEncoder.v1"
 attrs = ["NORM", "SHAPE"]
 prefix_lengths = [1, 2, 3]
 suffix_lengths = [1, 2, 3, 4]

@@ -20,6 +20,16 @@ def directions(lstm: nn.LSTM) -> List[bool]:
     return [False, True] if lstm.bidirectional else [False]
 
 
+def zero_cell_input(lstm: nn.LSTM, layer: int) -> None:
+    """Set one layer's cell-input gate (torch's third block of gates, g) to zero in every
+    direction: the layer's cells, and so its states, then start at zero."""
+    rows = slice(2 * lstm.hidden_size, 3 * lstm.hidden_size)
+    with torch.no_grad():
+        for backward in directions(lstm):
+            for weight in layer_weights(lstm, layer, backward):
+                weight[rows].zero_()
+
+
 def layer_input(hidden: torch.Tensor, layer: int, dropout: float) -> torch.Tensor:
     """A layer's input from the layer below's output: dropout between layers, none before the first."""
     return apply_dropout(hidden, dropout) if layer else hidden

@@ -8,6 +8,7 @@ from torch import nn
 from . import threads  # noqa: F401  (one torch thread in forked children)
 from .char_cnn import CharCNN
 from .columns import NEW_VALUE_HASHES, NEW_VALUE_SCALE, IdColumns
+from .lstm_weights import zero_cell_input
 
 
 class InputParts(NamedTuple):
@@ -99,6 +100,12 @@ class LSTMEncoderNet(nn.Module):
         """Give the static vectors' projection the vectors' width, on its device."""
         device = self.static_vectors.weight.device
         self.static_vectors = nn.Linear(width, self.static_vectors.out_features, bias=False).to(device)
+        self._replaced()
+
+    def start_with_zero_states(self) -> None:
+        """Start the top LSTM layer's states at zero (its cell-input gate at zero), whatever
+        the input: a linear layer on them then starts with the same scores for every token."""
+        zero_cell_input(self.lstm, self.lstm.num_layers - 1)
         self._replaced()
 
     def _replaced(self) -> None:

@@ -9,7 +9,7 @@ from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from spacy.util import fix_random_seed, load_config
 
-from conftest import ROOT, SMALL_MODEL
+from conftest import ROOT, V2_MODEL
 
 SMALL = ["--components.lstm_tagger.model.hidden_width", "16", "--components.lstm_tagger.model.depth", "1",
          "--components.lstm_tagger.model.embed_width", "16"]
@@ -19,7 +19,7 @@ def teacher(path, seed):
     """A small lstm_tagger trained briefly on 200 EWT training Docs, saved at `path`."""
     fix_random_seed(seed)
     nlp = spacy.blank("en")
-    nlp.add_pipe("lstm_tagger", config={"model": SMALL_MODEL})
+    nlp.add_pipe("lstm_tagger", config={"model": V2_MODEL})
     refs = list(DocBin().from_disk(ROOT / "corpus" / "train.spacy").get_docs(nlp.vocab))[:200]
     examples = [Example(Doc(nlp.vocab, words=[t.text for t in ref]), ref) for ref in refs]
     optimizer = nlp.initialize(lambda: examples)

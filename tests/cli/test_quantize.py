@@ -10,7 +10,7 @@ import spacy
 import torch
 from spacy.tokens import Doc
 
-from conftest import SMALL_MODEL, train_tutorial_tagger, tutorial_examples
+from conftest import V2_MODEL, train_tutorial_tagger, tutorial_examples
 from spacy_lstm_tagger.cli.quantize import quantize_pipeline
 from spacy_lstm_tagger.layers.shim import AveragingPyTorchShim
 from spacy_lstm_tagger.pytorch import execution
@@ -85,7 +85,7 @@ def test_int8_follows_the_weights_after_initialize_and_loading(tutorial_nlp):
     """An int8 tagger initialized (all tags equally likely) and then given trained weights tags
     with int8 copies of the trained weights: close to the float tagger's probabilities."""
     nlp = spacy.blank("en")
-    nlp.add_pipe("lstm_tagger", config={"quantize": True, "model": SMALL_MODEL})
+    nlp.add_pipe("lstm_tagger", config={"quantize": True, "model": V2_MODEL})
     nlp.initialize(lambda: tutorial_examples(nlp))
     numpy.testing.assert_allclose(probabilities(nlp), 1 / 3, rtol=1e-6)  # a fresh v2 output layer is zero
     nlp.get_pipe("lstm_tagger").from_bytes(tutorial_nlp.get_pipe("lstm_tagger").to_bytes())

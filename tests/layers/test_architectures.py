@@ -9,7 +9,7 @@ from spacy.tokens import Doc
 from spacy.util import registry
 from thinc.api import Adam
 
-from conftest import train_tutorial_tagger
+from conftest import V2_MODEL, train_tutorial_tagger, v3_model
 from spacy_lstm_tagger.contract import PREDICT_FLAT, offered
 
 
@@ -120,9 +120,9 @@ def test_unknown_words_use_the_unknown_row(nlp):
 
 @pytest.mark.parametrize("size", [{"hidden_width": 0}, {"embed_width": -4}, {"depth": 0}])
 def test_invalid_sizes_are_refused_at_config_time(size):
-    nlp = spacy.blank("en")
-    with pytest.raises(ValueError, match="positive integers"):
-        nlp.add_pipe("lstm_tagger", config={"model": size})
+    for model in [{**V2_MODEL, **size}, v3_model(**size)]:
+        with pytest.raises(ValueError, match="positive integers"):
+            spacy.blank("en").add_pipe("lstm_tagger", config={"model": model})
 
 
 def test_optimizer_updates_weights_in_place():

@@ -8,7 +8,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from thinc.api import Adam
 
-from conftest import SMALL_MODEL, tutorial_examples
+from conftest import V2_MODEL, tutorial_examples
 from spacy_lstm_tagger.pytorch import execution
 from spacy_lstm_tagger.pytorch.gate_tables import MIN_TOKENS_PER_STEP
 
@@ -18,7 +18,7 @@ from spacy_lstm_tagger.pytorch.gate_tables import MIN_TOKENS_PER_STEP
 ])
 def test_derived_weights_follow_updates_and_averages(monkeypatch, path, quantize, n_docs):
     nlp = spacy.blank("en")
-    tagger = nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, "depth": 2}})
+    tagger = nlp.add_pipe("lstm_tagger", config={"model": {**V2_MODEL, "depth": 2}})
     optimizer = nlp.initialize(lambda: tutorial_examples(nlp), sgd=Adam(0.01))
     network = tagger.model.get_ref("network").shims[0].module
     docs = [Doc(nlp.vocab, words=["The", "dog", "read", "that", "book"]) for _ in range(n_docs)]

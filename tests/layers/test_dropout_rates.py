@@ -5,7 +5,7 @@ import spacy
 from spacy.util import fix_random_seed
 from thinc.api import Adam, set_dropout_rate
 
-from conftest import SMALL_MODEL, tutorial_examples
+from conftest import V2_MODEL, tutorial_examples
 
 V1 = {"@architectures": "spacy_lstm_tagger.LSTMTagger.v1", "attrs": ["NORM"], "prefix_lengths": [1],
       "suffix_lengths": [2], "min_freq": 1, "embed_width": 8, "hidden_width": 8, "depth": 2,
@@ -15,7 +15,7 @@ V1 = {"@architectures": "spacy_lstm_tagger.LSTMTagger.v1", "attrs": ["NORM"], "p
 def initialized(model=None):
     fix_random_seed(0)
     nlp = spacy.blank("en")
-    nlp.add_pipe("lstm_tagger", config={"model": model or {**SMALL_MODEL, "depth": 2, "feature_dropout": 0.2}})
+    nlp.add_pipe("lstm_tagger", config={"model": model or {**V2_MODEL, "depth": 2, "feature_dropout": 0.2}})
     nlp.initialize(lambda: tutorial_examples(nlp))
     return nlp
 

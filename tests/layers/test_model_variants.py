@@ -6,7 +6,7 @@ import spacy
 from spacy.util import fix_random_seed
 from thinc.api import Adam, set_dropout_rate
 
-from conftest import SMALL_MODEL, TUTORIAL_DATA, tutorial_examples
+from conftest import V2_MODEL, TUTORIAL_DATA, tutorial_examples
 
 STEPS = 60
 LEARN_RATE = 0.01  # as configs/tutorial.cfg
@@ -29,7 +29,7 @@ def trained(request):
     overrides, drop = VARIANTS[request.param]
     fix_random_seed(0)
     nlp = spacy.blank("en")
-    nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, **overrides}})
+    nlp.add_pipe("lstm_tagger", config={"model": {**V2_MODEL, **overrides}})
     examples = tutorial_examples(nlp)
     optimizer = nlp.initialize(lambda: examples, sgd=Adam(LEARN_RATE))
     losses = [nlp.update(examples, sgd=optimizer, drop=drop)["lstm_tagger"] for _ in range(STEPS)]

@@ -13,14 +13,14 @@ from spacy.training import Example
 from spacy.util import fix_random_seed
 from thinc.api import NumpyOps
 
-from conftest import ROOT, SMALL_MODEL, v3_model
+from conftest import ROOT, V2_MODEL, v3_model
 from spacy_lstm_tagger.pytorch import windows
 from spacy_lstm_tagger.layers.static_vectors import token_vectors
 
 NOUNS = ["dog", "cat", "house", "tree", "car", "book", "river", "stone"]
 VERBS = ["run", "eat", "sing", "jump", "read", "swim", "walk", "talk"]
 WIDTH = 8
-VECTORS_MODEL = {**SMALL_MODEL, "include_static_vectors": True}
+VECTORS_MODEL = {**V2_MODEL, "include_static_vectors": True}
 
 
 def write_vectors(path, words_and_vectors, header=None):
@@ -171,7 +171,7 @@ def test_initialize_without_vectors_says_how_to_add_them():
 def test_off_by_default():
     nlp = spacy.blank("en")
     tagger = nlp.add_pipe("lstm_tagger")
-    assert tagger.model.get_ref("network").shims[0].module.static_vectors is None
+    assert tagger.model.get_ref("encoder").get_ref("network").shims[0].module.static_vectors is None
     assert spacy.util.load_config(ROOT / "configs" / "lstm_tagger.cfg")["components"]["lstm_tagger"]["model"].get(
         "include_static_vectors", False) is False
 

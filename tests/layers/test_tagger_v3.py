@@ -76,6 +76,37 @@ def test_saved_and_loaded_it_tags_the_same(nlp, tmp_path):
         numpy.testing.assert_array_equal(before, after)
 
 
+def test_a_v3_pipeline_saved_before_init_W_loads_and_tags_the_same(nlp, tmp_path):
+    """v3 pipelines saved before it had `init_W` have no such section in their config."""
+    nlp.to_disk(tmp_path / "model")
+    config = (tmp_path / "model" / "config.cfg").read_text()
+    section = '[components.lstm_tagger.model.init_W]\n@initializers = "glorot_uniform_init.v1"'
+    assert section in config
+    (tmp_path / "model" / "config.cfg").write_text(config.replace(section, ""))
+    loaded = spacy.load(tmp_path / "model")
+    docs = docs_of(nlp, 10)
+    for ours, theirs in zip(tagger_model(nlp).predict(docs), tagger_model(loaded).predict(docs)):
+        numpy.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("init_W", [{"@initializers": "glorot_uniform_init.v1"}, None])
+def test_every_tag_starts_equally_likely(init_W):
+    """With init_W (the factory default's), the output weights start random and the encoder's top
+    layer's states at zero; without, the output weights start at zero. Either way spaCy's
+    tagger tests find the start they expect: every tag equally likely."""
+    nlp = spacy.blank("en")
+    model = v3_model(depth=2)
+    tagger = nlp.add_pipe("lstm_tagger", config={"model": {**model, "init_W": init_W} if init_W else model})
+    if init_W is None:  # the factory default's init_W is merged in unless the section is removed
+        tagger.model.init.keywords["init_W"] = None
+    examples = [Example(Doc(nlp.vocab, words=w), Doc(nlp.vocab, words=w, tags=t)) for w, t in TUTORIAL_DATA]
+    nlp.initialize(lambda: examples)
+    probabilities = numpy.concatenate(tagger.model.predict(docs_of(nlp, 5)))
+    numpy.testing.assert_allclose(probabilities, 1 / probabilities.shape[1], atol=1e-7)
+    weight = tagger.model.get_ref("output").shims[0]._model.weight
+    assert bool(weight.abs().sum() > 0) is (init_W is not None)
+
+
 def test_loading_encoder_weights_keeps_the_output_layer(nlp):
     """What `[initialize] init_tok2vec` does after `initialize`: the encoder's bytes (from
     `spacy pretrain`) replace its tables and weights; the output layer stays as it is."""

@@ -1,7 +1,6 @@
 """A Doc tagged alone (nlp(doc)) gets the tags and probabilities it gets in a batch of 256, though
 the two run different execution paths (numpy_steps and gate_tables)."""
 import numpy
-import spacy
 from spacy.tokens import Doc, DocBin
 from spacy.training import Example
 from spacy.util import fix_random_seed, load_config, load_model_from_config

@@ -9,7 +9,7 @@ import pytest
 import spacy
 from spacy.tokens import Doc, DocBin
 
-from conftest import ROOT, SMALL_MODEL, TUTORIAL_DATA, train_tutorial_tagger
+from conftest import ROOT, SMALL_MODEL, TUTORIAL_DATA, V2_MODEL, train_tutorial_tagger
 from spacy_lstm_tagger.pipeline.calibration import calibrate, make_calibrate_temperature
 from spacy_lstm_tagger.pipeline.temperature import TEMPERATURE, apply_temperature
 
@@ -66,7 +66,7 @@ def test_temperature_survives_to_disk_and_to_bytes(calibrated, tmp_path):
     calibrated.to_disk(tmp_path / "model")
     from_disk = spacy.load(tmp_path / "model", config={"components": {"lstm_tagger": {"store_probabilities": True}}})
     from_bytes = spacy.blank("en")
-    from_bytes.add_pipe("lstm_tagger", config={"model": SMALL_MODEL, "store_probabilities": True})
+    from_bytes.add_pipe("lstm_tagger", config={"model": V2_MODEL, "store_probabilities": True})
     from_bytes.from_bytes(calibrated.to_bytes())
     for nlp in (from_disk, from_bytes):
         assert nlp.get_pipe("lstm_tagger").cfg[TEMPERATURE] == calibrated.get_pipe("lstm_tagger").cfg[TEMPERATURE]

@@ -5,13 +5,13 @@ import spacy
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from conftest import SMALL_MODEL, TUTORIAL_DATA, train_tutorial_tagger, tutorial_examples
+from conftest import V2_MODEL, TUTORIAL_DATA, train_tutorial_tagger, tutorial_examples
 
 
 def test_labels_from_init_labels():
     """Labels given to initialize (as `spacy init labels` writes them) are used as given."""
     nlp = spacy.blank("en")
-    tagger = nlp.add_pipe("lstm_tagger", config={"model": SMALL_MODEL})
+    tagger = nlp.add_pipe("lstm_tagger", config={"model": V2_MODEL})
     nlp.config["initialize"]["components"]["lstm_tagger"] = {"labels": ["V", "NN", "DET", "JJ"]}
     nlp.initialize(lambda: tutorial_examples(nlp))
     assert tagger.labels == ("V", "NN", "DET", "JJ")
@@ -37,7 +37,7 @@ def test_beside_other_components():
     """A sentencizer before and an attribute ruler reading our tags after."""
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
-    nlp.add_pipe("lstm_tagger", config={"model": SMALL_MODEL})
+    nlp.add_pipe("lstm_tagger", config={"model": V2_MODEL})
     ruler = nlp.add_pipe("attribute_ruler")
     examples = tutorial_examples(nlp)
     optimizer = nlp.initialize(lambda: examples)
@@ -52,7 +52,7 @@ def test_beside_other_components():
 
 def test_partly_tagged_docs_train_on_the_known_tags():
     nlp = spacy.blank("en")
-    tagger = nlp.add_pipe("lstm_tagger", config={"model": SMALL_MODEL})
+    tagger = nlp.add_pipe("lstm_tagger", config={"model": V2_MODEL})
     words, tags = TUTORIAL_DATA[0]
     partial = Example(Doc(nlp.vocab, words=words), Doc(nlp.vocab, words=words, tags=tags[:2] + [""] * 3))
     examples = [partial] + tutorial_examples(nlp)[1:]

@@ -5,11 +5,12 @@ from spacy.training import Example
 from spacy.util import fix_random_seed
 from thinc.api import Adam
 
-from conftest import SMALL_MODEL, tutorial_examples
+from conftest import SMALL_MODEL, V2_MODEL, tutorial_examples
 
 # NORM alone, no affixes or characters: only a word's own rows can tell two new words apart.
-WORDS_ONLY = {**SMALL_MODEL, "attrs": ["NORM"], "prefix_lengths": [], "suffix_lengths": [], "char_width": 0}
-V1_WORDS_ONLY = {**WORDS_ONLY, "@architectures": "spacy_lstm_tagger.LSTMTagger.v1", "bidirectional": True,
+WORDS = {"attrs": ["NORM"], "prefix_lengths": [], "suffix_lengths": [], "char_width": 0}
+WORDS_ONLY = {**V2_MODEL, **WORDS}
+V1_WORDS_ONLY = {**SMALL_MODEL, **WORDS, "@architectures": "spacy_lstm_tagger.LSTMTagger.v1", "bidirectional": True,
                  "dropout": 0.0, "feature_dropout": 0.0}
 NEW = [("wug", "NN"), ("gleeb", "V")]
 

@@ -6,6 +6,8 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from thinc.api import NumpyOps
 
+from conftest import V2_MODEL
+
 from spacy_lstm_tagger.pipeline.loss import (
     TEACHER_LABELS, TEACHER_PROBABILITIES, batch_loss, distillation_loss, teacher_targets,
 )
@@ -77,7 +79,7 @@ def test_the_component_learns_the_teachers_tags_on_untagged_text():
     """An untagged example with teacher probabilities is learned: the student comes to tag
     it as the teachers do."""
     nlp = spacy.blank("en")
-    tagger = nlp.add_pipe("lstm_tagger", config={"model": {"embed_width": 8, "hidden_width": 8, "depth": 1,
+    tagger = nlp.add_pipe("lstm_tagger", config={"model": {**V2_MODEL, "embed_width": 8, "hidden_width": 8, "depth": 1,
                                                            "feature_dropout": 0.0, "min_freq": 1, "char_width": 0}})
     tagged = ["the", "dog", "ran"]
     gold = Example(Doc(nlp.vocab, words=tagged), Doc(nlp.vocab, words=tagged, tags=["DET", "NN", "V"]))

@@ -6,12 +6,12 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from thinc.api import Adam
 
-from conftest import SMALL_MODEL, TUTORIAL_DATA
+from conftest import V2_MODEL, TUTORIAL_DATA
 
 
 def blank_tagger(**model):
     nlp = spacy.blank("en")
-    tagger = nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, **model}})
+    tagger = nlp.add_pipe("lstm_tagger", config={"model": {**V2_MODEL, **model}})
     return nlp, tagger
 
 

@@ -5,10 +5,6 @@ from spacy.pipeline.tagger import Tagger
 from spacy.tokens import Doc
 from spacy.training import Example
 
-from spacy.strings import get_string_id
-
-from spacy_lstm_tagger.pipeline.labels import LabelHashes
-
 
 def _examples(nlp):
     vocab = nlp.vocab

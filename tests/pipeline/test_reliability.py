@@ -16,7 +16,7 @@ from spacy.training import Example
 from spacy.training.initialize import init_nlp
 from spacy.util import load_config
 
-from conftest import ROOT, SMALL_MODEL, TUTORIAL_DATA, train_tutorial_tagger
+from conftest import ROOT, V2_MODEL, TUTORIAL_DATA, train_tutorial_tagger
 from spacy_lstm_tagger.layers.shim import serialize_network
 from spacy_lstm_tagger.pipeline.temperature import TEMPERATURE
 
@@ -230,7 +230,7 @@ def test_damaged_bytes_are_refused(tutorial_nlp):
     message = srsly.msgpack_loads(data)
     message["cfg"] = srsly.json_dumps({**srsly.json_loads(message["cfg"]), "labels": ["DET", "NN"]})
     for damaged, problem in ((data[: len(data) // 2], "damaged"), (srsly.msgpack_dumps(message), "lists 2 labels")):
-        tagger = spacy.blank("en").add_pipe("lstm_tagger", config={"model": SMALL_MODEL})
+        tagger = spacy.blank("en").add_pipe("lstm_tagger", config={"model": V2_MODEL})
         with pytest.raises(ValueError, match=problem):
             tagger.from_bytes(damaged)
         assert tagger.labels == ()

@@ -10,7 +10,7 @@ from spacy.training import Example
 from spacy.util import fix_random_seed
 from thinc.api import Adam
 
-from conftest import ROOT, SMALL_MODEL
+from conftest import ROOT, SMALL_MODEL, V2_MODEL
 
 THREADS = 6
 
@@ -29,7 +29,7 @@ def trained_on_ewt(architecture: dict):
     """A small tagger trained briefly on EWT sentences with dropout, as spacy train does."""
     fix_random_seed(0)
     nlp = spacy.blank("en")
-    nlp.add_pipe("lstm_tagger", config={"model": {**SMALL_MODEL, "depth": 2, **architecture}})
+    nlp.add_pipe("lstm_tagger", config={"model": {**(SMALL_MODEL if architecture else V2_MODEL), "depth": 2, **architecture}})
     docs = list(DocBin().from_disk(ROOT / "corpus" / "train.spacy").get_docs(nlp.vocab))[:300]
     examples = [Example(Doc(nlp.vocab, words=[t.text for t in doc]), doc) for doc in docs]
     optimizer = nlp.initialize(lambda: examples, sgd=Adam(0.01))

@@ -2,6 +2,7 @@
 import torch
 
 from spacy_lstm_tagger.pytorch.columns import NEW_VALUE_HASHES, NEW_VALUE_SCALE, IdColumns
+from spacy_lstm_tagger.pytorch.execution import run
 from spacy_lstm_tagger.pytorch.network import LSTMTaggerNet
 
 
@@ -24,3 +25,19 @@ def test_new_value_rows_reach_only_the_tokens_that_have_them():
     assert torch.equal(vectors, dense)
     assert torch.equal(fast_grad, net.new_values.weight.grad)
     assert not torch.equal(vectors[1:3], torch.cat([net.embeddings[0](ids[1:3, 0]), net.embeddings[1](ids[1:3, 1])], 1))
+
+
+def test_starting_with_zero_states_zeroes_the_top_layer_alone():
+    """The top layer's cell-input gate at zero makes its states zero for any input; the layer
+    below keeps its random start, and every gate still gets a gradient."""
+    torch.manual_seed(0)
+    net = LSTMTaggerNet(IdColumns(1, 0, False), embed_width=4, hidden_width=3, depth=2, bidirectional=True)
+    net.resize([6], n_labels=2)
+    net.start_with_zero_states()
+    ids, lengths = torch.tensor([[1], [2], [3], [4], [5]]), torch.tensor([3, 2])
+    top = run(net, ids, lengths, training=False, states=True)
+    below = run(net, ids, lengths, training=False, states=True, depth=1)
+    assert torch.equal(top, torch.zeros_like(top)) and below.abs().min() > 0
+    torch.nn.init.normal_(net.output.weight)
+    (run(net, ids, lengths, training=True) * torch.randn(5, 2)).sum().backward()
+    assert net.lstm.weight_ih_l1.grad[6:9].abs().sum() > 0
