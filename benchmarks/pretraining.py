@@ -8,8 +8,8 @@ python benchmarks/pretraining.py --quick    # a smoke test: 500 lines of each ra
 (a) little: every 10th Doc of corpus/train.spacy is tagged (about 20,000 tokens); the raw text is
 --raw-text plus the text (not the tags) of the other 90%. (b) all: all of train.spacy, with the
 same raw text. Each objective pretrains once (configs/lstm_tagger_pretrain.cfg, its threads as
---pretrain-threads, --jobs at once), and each (setting, objective or none, seed) trains with 1 thread, --jobs at
-once; a run that an earlier run with the same --output finished is reused. Dev tag accuracy and
+--pretrain-threads, --jobs at once), and each (setting, objective or none, seed) trains with 1
+thread, --jobs at once; a run that an earlier run with the same --output finished is reused. Dev tag accuracy and
 unseen-word accuracy (words the setting's tagged data never shows) come from model-best. Without
 ../shared (and no --raw-text), it says so and stops.
 """
@@ -22,7 +22,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from common import DEV, QUICK_OVERRIDES, ROOT, TRAIN, dev_reference, evaluate, machine, markdown_table, spacy_train
+from common import ROOT, TRAIN, dev_reference, evaluate, machine, markdown_table, spacy_train
 
 RAW = ROOT.parent / "shared" / "corpora" / "raw"
 CONFIG = ROOT / "configs" / "lstm_tagger_pretrain.cfg"

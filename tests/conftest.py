@@ -49,15 +49,7 @@ V2_MODEL = {
 
 V3_MODEL = {
     "@architectures": "spacy_lstm_tagger.LSTMTagger.v3",
-    "encoder": {
-        "@architectures": "spacy_lstm_tagger.LSTMEncoder.v1",
-        "attrs": ["NORM", "SHAPE"],
-        "prefix_lengths": [1, 2, 3],
-        "suffix_lengths": [1, 2, 3, 4],
-        "bidirectional": True,
-        "cpu_bfloat16": False,
-        **SMALL_MODEL,
-    },
+    "encoder": {**V2_MODEL, "@architectures": "spacy_lstm_tagger.LSTMEncoder.v1", "cpu_bfloat16": False},
 }
 """The small tutorial model, in the v3 architecture: chain(encoder, output), float32 kernels in
 training; the rest of its settings are the factory default's."""

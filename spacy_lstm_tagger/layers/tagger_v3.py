@@ -8,7 +8,7 @@ import numpy
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Model, torch2xp
+from thinc.api import Model, torch2xp, xp2torch
 from thinc.layers.pytorchwrapper import convert_pytorch_default_inputs, convert_pytorch_default_outputs
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
@@ -87,8 +87,7 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]
         if init_W is None:
             linear.weight.zero_()
         else:
-            weight = model.ops.to_numpy(init_W(model.ops, tuple(linear.weight.shape)))
-            linear.weight.copy_(torch.from_numpy(numpy.ascontiguousarray(weight, dtype="float32")))
+            linear.weight.copy_(xp2torch(init_W(model.ops, tuple(linear.weight.shape))))
             encoder.get_ref("network").shims[0].module.start_with_zero_states()
     shim._model = linear
 
