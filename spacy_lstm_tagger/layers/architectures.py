@@ -1,5 +1,6 @@
 """The `spacy_lstm_tagger.LSTMTagger.v2` (and v1) architectures: Docs -> tag probabilities."""
 import warnings
+from functools import partial
 from typing import Callable, List, Optional, Tuple
 
 import numpy
@@ -167,7 +168,8 @@ def _build(features: Model, sizes: dict, dropout_attrs: dict, mixed_precision: b
         layers=[features, wrapped],
         refs={"features": features, "network": wrapped},
         dims={"nO": nO},
-        attrs={INITIALIZE_WITH_ALL_DOCS: True, PREDICT_FLAT: predict_probabilities, SET_QUANTIZE: set_quantize},
+        attrs={INITIALIZE_WITH_ALL_DOCS: True, PREDICT_FLAT: partial(softmax_of, predict_logits),
+               SET_QUANTIZE: set_quantize},
     )
 
 
@@ -217,7 +219,7 @@ def warn_if_spacy_sample(X: Optional[List[Doc]], Y: Optional[List[Floats2d]]) ->
 
 def forward(model: Model, docs: List[Doc], is_train: bool):
     if not is_train:
-        return split_per_doc(*predict_probabilities(model, docs)), no_backprop
+        return split_per_doc(*softmax_of(predict_logits, model, docs)), no_backprop
     (ids, lengths), _ = model.get_ref("features")(docs, is_train)
     network = model.get_ref("network")
     logits, backprop_network = network((ids, lengths, *static_inputs(network, docs)), is_train)
@@ -232,8 +234,9 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
     return split_per_doc(probabilities, lengths), backprop
 
 
-def predict_probabilities(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:
-    """The tag probabilities of every token, the Docs laid end to end, and each Doc's length."""
+def softmax_of(predict_logits: Callable, model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:
+    """The tag probabilities of every token, the Docs laid end to end, and each Doc's length:
+    the softmax of `predict_logits(model, docs)`."""
     logits, lengths = predict_logits(model, docs)
     return model.ops.softmax(logits), lengths
 

@@ -16,7 +16,8 @@ from thinc.types import Floats2d
 from ..arrays import split_per_doc
 from ..contract import INITIALIZE_WITH_ALL_DOCS, PREDICT_FLAT, SET_QUANTIZE
 from ..pytorch.network import LSTMTaggerNet
-from .architectures import network_args, no_backprop, set_shim_quantize, static_inputs, warn_if_spacy_sample
+from .architectures import (network_args, no_backprop, set_shim_quantize, softmax_of, static_inputs,
+                            warn_if_spacy_sample)
 from .encoder import ENCODER, encode
 from .shim import AveragingPyTorchShim, deserialize_linear, serialize_network
 
@@ -52,7 +53,8 @@ def build_lstm_tagger_v3(encoder: Model[List[Doc], List[Floats2d]], nO: Optional
         layers=[encoder, output],
         refs={ENCODER_REF: encoder, "output": output},
         dims={"nO": nO},
-        attrs={INITIALIZE_WITH_ALL_DOCS: True, PREDICT_FLAT: predict_probabilities, SET_QUANTIZE: set_quantize},
+        attrs={INITIALIZE_WITH_ALL_DOCS: True, PREDICT_FLAT: partial(softmax_of, predict_logits),
+               SET_QUANTIZE: set_quantize},
     )
 
 
@@ -94,7 +96,7 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y: Optional[List[Floats2d]
 
 def forward(model: Model, docs: List[Doc], is_train: bool):
     if not is_train:
-        return split_per_doc(*predict_probabilities(model, docs)), no_backprop
+        return split_per_doc(*softmax_of(predict_logits, model, docs)), no_backprop
     states, lengths, backprop_states = encode(model.get_ref(ENCODER_REF), docs, is_train)
     logits, backprop_output = model.get_ref("output")(states, is_train)
     probabilities = model.ops.softmax(logits)
@@ -105,12 +107,6 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
         return []
 
     return split_per_doc(probabilities, lengths), backprop
-
-
-def predict_probabilities(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:
-    """The tag probabilities of every token, the Docs laid end to end, and each Doc's length."""
-    logits, lengths = predict_logits(model, docs)
-    return model.ops.softmax(logits), lengths
 
 
 def predict_logits(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarray]:
