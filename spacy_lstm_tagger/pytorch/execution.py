@@ -79,6 +79,8 @@ def run(network: LSTMEncoderNet, ids: torch.Tensor, lengths: torch.Tensor, stati
     """For `LSTMTaggerNet.forward`'s arguments, the network's logits (n_tokens, n_labels); with
     `states`, for `LSTMEncoderNet.forward`'s, the states (n_tokens, output_width) of its first
     `depth` layers (all if None)."""
+    if depth is not None and not states:
+        raise ValueError("lstm_tagger: depth runs an encoder's first layers; a tagger network uses all of them")
     if ids.shape[0] == 0:
         width = network.output_width if states else network.n_labels
         return torch.zeros((0, width), device=ids.device)

@@ -46,6 +46,8 @@ class LSTMEncoderNet(nn.Module):
         bfloat16 instructions (see `execution.native_bfloat16`).
     """
 
+    GIVES_STATES = True  # `forward` gives the LSTM states; an LSTMTaggerNet, the tag logits
+
     def __init__(
         self,
         columns: IdColumns,
@@ -122,16 +124,31 @@ class LSTMEncoderNet(nn.Module):
         training: bool = False,
         dropout: float = 0.0,
         feature_dropout: float = 0.0,
+        quantize: bool = False,
         depth: Optional[int] = None,
     ) -> torch.Tensor:
-        """The LSTM states (n_tokens, output_width) of a batch of sentences laid end to end, in
-        the order of `ids`; in training, with dropout on them. `depth` runs only the first
-        layers (the first layer's directions have each read one side of the token only). The
-        other arguments are LSTMTaggerNet.forward's."""
+        """Run the network over a batch of sentences laid end to end.
+
+        ids (torch.Tensor): int64 (n_tokens, columns.width), the sentences concatenated.
+        lengths (torch.Tensor): int64 on the CPU, each sentence's length, none zero.
+        static (Optional[torch.Tensor]): float (n_tokens, width), each token's static vector,
+            in the order of `ids`, if the network has a projection for them.
+        training (bool): Whether gradients will flow back (Thinc's `is_train`).
+        dropout (float): Dropout rate on the embeddings, between LSTM layers and on the LSTM's
+            output (training only).
+        feature_dropout (float): Chance of replacing each feature with the unknown one
+            (training only).
+        quantize (bool): Tag with int8 weights in the LSTM and output layer (LSTMTaggerNet, CPU,
+            tagging only).
+        depth (Optional[int]): Run only the first layers (LSTMEncoderNet; the first layer's
+            directions have each read one side of the token only). None: all of them.
+        RETURNS (torch.Tensor): In the order of `ids`, the LSTM states (n_tokens, output_width)
+            of an LSTMEncoderNet, or the tag logits (n_tokens, n_labels) of an LSTMTaggerNet.
+        """
         from .execution import run  # execution.py builds on this module
 
-        return run(self, ids, lengths, static, training=training, dropout=dropout,
-                   feature_dropout=feature_dropout, states=True, depth=depth)
+        return run(self, ids, lengths, static, training=training, dropout=dropout, feature_dropout=feature_dropout,
+                   quantize=quantize, states=self.GIVES_STATES, depth=depth)
 
     def input_parts(self, ids: torch.Tensor, static: Optional[torch.Tensor] = None) -> InputParts:
         """The pieces of each token's input vector (see InputParts)."""
@@ -191,6 +208,8 @@ class LSTMTaggerNet(LSTMEncoderNet):
     The other arguments are LSTMEncoderNet's.
     """
 
+    GIVES_STATES = False
+
     def __init__(self, columns: IdColumns, embed_width: int, hidden_width: int, depth: int, bidirectional: bool,
                  char_width: int = 0, new_value_rows: int = 0, zero_output: bool = False,
                  static_vectors: bool = False, cpu_bfloat16: bool = False):
@@ -230,33 +249,3 @@ class LSTMTaggerNet(LSTMEncoderNet):
             nn.init.zeros_(self.output.weight)
             nn.init.zeros_(self.output.bias)
         self._replaced()
-
-    def forward(
-        self,
-        ids: torch.Tensor,
-        lengths: torch.Tensor,
-        static: Optional[torch.Tensor] = None,
-        *,
-        training: bool = False,
-        dropout: float = 0.0,
-        feature_dropout: float = 0.0,
-        quantize: bool = False,
-    ) -> torch.Tensor:
-        """Score the tags of a batch of sentences laid end to end.
-
-        ids (torch.Tensor): int64 (n_tokens, columns.width), the sentences concatenated.
-        lengths (torch.Tensor): int64 on the CPU, each sentence's length, none zero.
-        static (Optional[torch.Tensor]): float (n_tokens, width), each token's static vector,
-            in the order of `ids`, if the network has a projection for them.
-        training (bool): Whether gradients will flow back (Thinc's `is_train`).
-        dropout (float): Dropout rate on the embeddings, between LSTM layers and before
-            the output layer (training only).
-        feature_dropout (float): Chance of replacing each feature with the unknown one
-            (training only).
-        quantize (bool): Tag with int8 weights in the LSTM and output layer (CPU, tagging only).
-        RETURNS (torch.Tensor): Logits (n_tokens, n_labels), in the order of `ids`.
-        """
-        from .execution import run  # execution.py builds on this module
-
-        return run(self, ids, lengths, static, training=training, dropout=dropout,
-                   feature_dropout=feature_dropout, quantize=quantize)

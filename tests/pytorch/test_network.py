@@ -1,9 +1,10 @@
 """The network's input vectors: the hashed rows of values first seen after initialize."""
+import pytest
 import torch
 
 from spacy_lstm_tagger.pytorch.columns import NEW_VALUE_HASHES, NEW_VALUE_SCALE, IdColumns
 from spacy_lstm_tagger.pytorch.execution import run
-from spacy_lstm_tagger.pytorch.network import LSTMTaggerNet
+from spacy_lstm_tagger.pytorch.network import LSTMEncoderNet, LSTMTaggerNet
 
 
 def test_new_value_rows_reach_only_the_tokens_that_have_them():
@@ -41,3 +42,22 @@ def test_starting_with_zero_states_zeroes_the_top_layer_alone():
     torch.nn.init.normal_(net.output.weight)
     (run(net, ids, lengths, training=True) * torch.randn(5, 2)).sum().backward()
     assert net.lstm.weight_ih_l1.grad[6:9].abs().sum() > 0
+
+
+def test_an_encoder_gives_states_and_a_tagger_logits_from_one_forward():
+    """One `forward` for both networks: the encoder's states are the tagger's LSTM states, the
+    tagger's logits are its output layer over them, and `depth` is for states alone."""
+    torch.manual_seed(0)
+    net = LSTMTaggerNet(IdColumns(1, 0, False), embed_width=4, hidden_width=3, depth=2, bidirectional=True)
+    net.resize([6], n_labels=2)
+    encoder = LSTMEncoderNet(IdColumns(1, 0, False), embed_width=4, hidden_width=3, depth=2, bidirectional=True)
+    encoder.resize([6])
+    encoder.load_state_dict({k: v for k, v in net.state_dict().items() if not k.startswith("output.")})
+    ids, lengths = torch.tensor([[1], [2], [3], [4], [5]]), torch.tensor([3, 2])
+    states = encoder(ids, lengths)
+    assert states.shape == (5, 6)
+    assert torch.allclose(net(ids, lengths), net.output(states), atol=1e-6)
+    with pytest.raises(ValueError, match="depth"):
+        net(ids, lengths, depth=1)
+    with pytest.raises(ValueError, match="int8"):
+        encoder(ids, lengths, quantize=True)
