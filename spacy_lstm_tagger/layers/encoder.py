@@ -107,6 +107,11 @@ def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
         module.resize_static_vectors(vectors_width(X[0].vocab))
 
 
+def is_initialized(model: Model) -> bool:
+    """Whether `initialize` has built the encoder's feature tables and sized its network."""
+    return model.get_ref("network").shims[0].module.generation > 0
+
+
 def forward(model: Model, docs: List[Doc], is_train: bool):
     states, lengths, backprop_states = encode(model, docs, is_train)
 

@@ -20,7 +20,7 @@ from spacy.vocab import Vocab
 from thinc.api import Linear, Model, Ops
 from thinc.types import Floats2d
 
-from ..layers.encoder import ENCODER, encode
+from ..layers.encoder import ENCODER, encode, is_initialized
 from ..layers.features import mix64
 
 BiLMScores = Tuple[Floats2d, Floats2d]  # the forward and the backward states' scores, (n_tokens, hashes x buckets)
@@ -63,8 +63,11 @@ def build_bilm(encoder: Model, n_hashes: int, n_buckets: int, attr_id: int) -> M
 
 
 def init(model: Model, X: Optional[List[Doc]] = None, Y=None) -> None:
+    """Initialize the heads, and the encoder unless it is already: `spacy pretrain` initializes
+    the layer before the objective, and doing it again would read `table_text` twice."""
     encoder, *heads = model.layers
-    encoder.initialize(X=X)
+    if not is_initialized(encoder):
+        encoder.initialize(X=X)
     for head in heads:
         head.initialize()
 

@@ -75,3 +75,18 @@ def test_the_encoder_learns_to_predict_its_neighbours():
 def test_it_trains_only_an_lstm_encoder():
     with pytest.raises(ValueError, match='layer = "encoder"'):
         create_pretrain_bilm()(spacy.blank("en").vocab, spacy.blank("en").add_pipe("tok2vec").model)
+
+
+def test_an_initialized_encoder_is_not_initialized_again():
+    """`spacy pretrain` initializes the layer, then the objective: the encoder keeps its tables
+    and weights (a second initialize would draw new ones and read table_text again)."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("lstm_tagger", config={"model": v3_model(depth=1)})
+    encoder = nlp.get_pipe("lstm_tagger").model.get_ref("encoder")
+    encoder.initialize(X=docs_of(nlp.vocab, ["the dog ate the apple"]))
+    module = encoder.get_ref("network").shims[0].module
+    before = {name: value.clone() for name, value in module.state_dict().items()}
+    create_pretrain_bilm(N_HASHES, N_BUCKETS)(nlp.vocab, encoder).initialize(X=docs_of(nlp.vocab, ["a cat"]))
+    after = encoder.get_ref("network").shims[0].module.state_dict()
+    assert before.keys() == after.keys() and all((before[name] == after[name]).all() for name in before)
+    assert module.generation == 1
