@@ -8,7 +8,7 @@ from spacy.tokens import Doc
 from spacy.training import Example
 from thinc.api import set_dropout_rate
 
-from conftest import TUTORIAL_DATA, V3_MODEL, train_tutorial_tagger, v3_model
+from conftest import ROOT, TUTORIAL_DATA, V3_MODEL, train_tutorial_tagger, v3_model
 from spacy_lstm_tagger.layers.encoder import encode
 from spacy_lstm_tagger.pytorch import execution
 
@@ -87,6 +87,19 @@ def test_a_v3_pipeline_saved_before_init_W_loads_and_tags_the_same(nlp, tmp_path
     docs = docs_of(nlp, 10)
     for ours, theirs in zip(tagger_model(nlp).predict(docs), tagger_model(loaded).predict(docs)):
         numpy.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("null, expected", [(False, "glorot_uniform_init"), (True, None)])
+def test_a_v3_config_without_init_W_gets_the_factory_defaults(null, expected):
+    """spaCy fills a v3 model block from the factory's default model: no `init_W` entry means
+    Glorot's, as docs/training.md says; `init_W = null` keeps the zero start."""
+    config = spacy.util.load_config(ROOT / "configs" / "lstm_tagger_pretrain.cfg")
+    del config["components"]["lstm_tagger"]["model"]["init_W"]
+    if null:
+        config["components"]["lstm_tagger"]["model"]["init_W"] = None
+    nlp = spacy.util.load_model_from_config(config, auto_fill=True)
+    init_W = tagger_model(nlp).init.keywords["init_W"]
+    assert (init_W.func.__name__ if init_W is not None else None) == expected
 
 
 @pytest.mark.parametrize("init_W", [{"@initializers": "glorot_uniform_init.v1"}, None])
