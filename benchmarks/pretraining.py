@@ -9,9 +9,9 @@ python benchmarks/pretraining.py --quick    # a smoke test: 500 lines of each ra
 --raw-text plus the text (not the tags) of the other 90%. (b) all: all of train.spacy, with the
 same raw text. Each objective pretrains once (configs/lstm_tagger_pretrain.cfg, its threads as
 --pretrain-threads, --jobs at once), and each (setting, objective or none, seed) trains with 1
-thread, --jobs at once; a run that an earlier run with the same --output finished is reused. Dev tag accuracy and
-unseen-word accuracy (words the setting's tagged data never shows) come from model-best. Without
-../shared (and no --raw-text), it says so and stops.
+thread, --jobs at once; a run that an earlier run with the same --output finished is reused.
+Dev tag accuracy and unseen-word accuracy (words the setting's tagged data never shows) come from
+model-best. Without ../shared (and no --raw-text), it says so and stops.
 """
 import argparse
 import json

@@ -76,9 +76,8 @@ def choose_path(*, device: torch.device, training: bool, dtype: torch.dtype, qua
 def run(network: LSTMEncoderNet, ids: torch.Tensor, lengths: torch.Tensor, static: Optional[torch.Tensor] = None, *,
         training: bool, dropout: float = 0.0, feature_dropout: float = 0.0, quantize: bool = False,
         states: bool = False, depth: Optional[int] = None) -> torch.Tensor:
-    """For `LSTMTaggerNet.forward`'s arguments, the network's logits (n_tokens, n_labels); with
-    `states`, for `LSTMEncoderNet.forward`'s, the states (n_tokens, output_width) of its first
-    `depth` layers (all if None)."""
+    """For `LSTMEncoderNet.forward`'s arguments, the network's logits (n_tokens, n_labels); with
+    `states`, the LSTM states (n_tokens, output_width) of its first `depth` layers (all if None)."""
     if depth is not None and not states:
         raise ValueError("lstm_tagger: depth runs an encoder's first layers; a tagger network uses all of them")
     if ids.shape[0] == 0:
