@@ -16,38 +16,40 @@ Sentence = Tuple[List[str], List[str]]
 CONLLU_COLUMNS = {"upos": 3, "xpos": 4}
 
 
-def read_tsv(path: Path) -> Iterator[Sentence]:
-    """Yield (words, tags) for each blank-line-separated sentence of a word/tag TSV file."""
-    words, tags = [], []
+def _blocks(path: Path) -> Iterator[List[Tuple[int, str]]]:
+    """Yield each blank-line-separated block of a file as its (line number, line) pairs."""
+    block: List[Tuple[int, str]] = []
     with Path(path).open(encoding="utf8") as lines:
         for number, line in enumerate(lines, start=1):
             line = line.rstrip("\n")
-            if not line.strip():
-                if words:
-                    yield words, tags
-                words, tags = [], []
-                continue
+            if line.strip():
+                block.append((number, line))
+            elif block:
+                yield block
+                block = []
+    if block:
+        yield block
+
+
+def read_tsv(path: Path) -> Iterator[Sentence]:
+    """Yield (words, tags) for each blank-line-separated sentence of a word/tag TSV file."""
+    for block in _blocks(path):
+        words, tags = [], []
+        for number, line in block:
             fields = line.split("\t")
             if len(fields) != 2 or not fields[0] or not fields[1]:
                 raise ValueError(f"{path}:{number}: expected 'word<TAB>tag', got {line!r}")
             words.append(fields[0])
             tags.append(fields[1])
-    if words:
         yield words, tags
 
 
 def read_conllu(path: Path, tag_column: str = "xpos") -> Iterator[Sentence]:
     """Yield (words, tags) for each sentence of a CoNLL-U file."""
     column = CONLLU_COLUMNS[tag_column]
-    words, tags = [], []
-    with Path(path).open(encoding="utf8") as lines:
-        for number, line in enumerate(lines, start=1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                if words:
-                    yield words, tags
-                words, tags = [], []
-                continue
+    for block in _blocks(path):
+        words, tags = [], []
+        for number, line in block:
             if line.startswith("#"):
                 continue
             fields = line.split("\t")
@@ -57,8 +59,8 @@ def read_conllu(path: Path, tag_column: str = "xpos") -> Iterator[Sentence]:
                 continue
             words.append(fields[1])
             tags.append(fields[column] if fields[column] != "_" else "")
-    if words:
-        yield words, tags
+        if words:
+            yield words, tags
 
 
 def sentences_to_docbin(sentences: Iterator[Sentence], vocab: Vocab) -> DocBin:
