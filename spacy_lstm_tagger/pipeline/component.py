@@ -60,7 +60,7 @@ DEFAULT_MODEL = Config().from_str(DEFAULT_MODEL_CONFIG)["model"]
         "store_probabilities": False,
         "top_k": 3,
         "quantize": False,
-        "distill_weight": 0.5,
+        "distill_weight": 0.8,
         "distill_temperature": 1.0,
     },
     default_score_weights={"tag_acc": 1.0},
@@ -110,7 +110,7 @@ class LSTMTagger(Tagger):
         store_probabilities: bool = False,
         top_k: int = 3,
         quantize: bool = False,
-        distill_weight: float = 0.5,
+        distill_weight: float = 0.8,
         distill_temperature: float = 1.0,
         **tagger_settings,
     ) -> None:
