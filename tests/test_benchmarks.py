@@ -147,6 +147,7 @@ def test_distill_quick(tmp_path):
             assert row["words_per_second"] > 0 and row["train_seconds"] > 0 and 0 <= row["ece"] < 100
             text = (tmp_path / "students" / name.split()[1] / "model-best" / "config.cfg").read_text()
             assert "teacher" not in text
+            assert "\ndropout = 0.15\n" in text  # a student's dropout (docs/distillation.md)
     assert rows["student default-gold-only-seed0"]["raw_text"] is False
     assert rows["student default-seed0"]["raw_text"] == (result["settings"]["raw_text"] is not None)
     assert "tagging the training data and raw text with the teachers" in result["times"]
