@@ -4,14 +4,14 @@ python benchmarks/distill.py --teachers T0 T1 T2 [--raw-text ../shared/corpora/r
     [--seeds 0 1 2] [--jobs 2] [--output DIR]
 python benchmarks/distill.py --quick        # trains 3 small teachers briefly first (a smoke test)
 
-Scores on the gold-word dev set: each teacher; the ensemble (the teachers' averaged
-probabilities); students of each config in --configs (default and small), one per seed, trained
-with `python -m spacy lstm-tagger distill` on the gold data and the raw text, with dropout 0.15
-(the small config's own; STUDENT_OVERRIDES for the default); one default student without the raw text. Then tagging words/s at 1 thread
-of a teacher and each student (and spaCy's tagger, with --spacy), the systems taking turns; and
-the wall time of each step. Each student trains with 1 thread; --jobs trains that many at once;
-a student that an earlier run with the same --output trained is reused. Without the raw text (a
-missing ../shared), the students learn from the gold data alone, and the table says so.
+Scores on the gold-word dev set: each teacher; the ensemble (the teachers' averaged probabilities);
+students of each config in --configs (default and small), one per seed, trained with `python -m
+spacy lstm-tagger distill` on the gold data and the raw text, with dropout 0.15 (the small config's
+own; STUDENT_OVERRIDES for the default); one default student without the raw text. Then tagging
+words/s at 1 thread of a teacher and each student (and spaCy's tagger, with --spacy), the systems
+taking turns; and the wall time of each step. Each student trains with 1 thread; --jobs trains that
+many at once; a student that an earlier run with the same --output trained is reused. Without the
+raw text (a missing ../shared), the students learn from the gold data alone, and the table says so.
 """
 import argparse
 import json
