@@ -8,10 +8,11 @@ from spacy.attrs import IDS as ATTR_IDS
 from spacy.attrs import LOWER
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
-from thinc.api import Model, deserialize_attr, serialize_attr
+from thinc.api import Model
 
 from ..arrays import lookup_rows
 from ..pytorch.columns import NEW_VALUE_HASHES, IdColumns
+from .type_cache import TypeIdCache
 
 FeatureIds = Tuple[numpy.ndarray, numpy.ndarray]
 
@@ -193,7 +194,10 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
             # Affixes, characters and their new-value rows are a function of the lowercase
             # form: look them up once per word type.
             types, inverse = numpy.unique(lowers, return_inverse=True)
-            type_ids = model.attrs["affix_ids"].lookup(model, types, docs[0].vocab.strings)[inverse.reshape(-1)]
+            strings = docs[0].vocab.strings
+            type_ids = model.attrs["affix_ids"].lookup(
+                model.attrs["tables"], types, lambda new_types: _type_ids(model, [strings[key] for key in new_types])
+            )[inverse.reshape(-1)]
             ids[:, n_attrs:first_new] = type_ids[:, : first_new - n_attrs]
             ids[:, first_new + n_attr_new :] = type_ids[:, first_new - n_attrs :]
     return (ids, lengths), lambda d_ids: []
@@ -273,40 +277,6 @@ def _code_points(texts: List[str]) -> numpy.ndarray:
     return numpy.fromiter(map(ord, "".join(texts)), dtype="uint64")
 
 
-class TypeIdCache:
-    """The affix and character ids (and the affixes' new-value rows) of the word types seen so
-    far, by LOWER value, for one set of tables.
-
-    Held in sorted arrays, so that a batch finds all its word types with one search; a new
-    type's affixes and characters are looked up once, then merged in. It starts again when the
-    tables change or when it holds `max_types` types. It is not saved with the model.
-    Its state is one tuple, replaced whole, so that threads tagging at once each read a
-    consistent one.
-    """
-
-    def __init__(self, max_types: int = 200_000) -> None:
-        self.max_types = max_types
-        self._state = (None, numpy.zeros(0, dtype="uint64"), None)  # (tables, sorted LOWER values, their ids)
-
-    def lookup(self, model: Model, types: numpy.ndarray, strings) -> numpy.ndarray:
-        """Ids (n_types, n_columns) of the sorted, unique LOWER values `types`."""
-        tables = model.attrs["tables"]
-        cached_tables, keys, ids = self._state
-        if tables is not cached_tables or len(keys) + len(types) > self.max_types:
-            keys, ids = keys[:0], None
-        positions = numpy.searchsorted(keys, types)
-        known = positions < len(keys)
-        known[known] = keys[positions[known]] == types[known]
-        if not known.all():
-            new_types, at = types[~known], positions[~known]
-            new_ids = _type_ids(model, [strings[key] for key in new_types])
-            ids = new_ids if ids is None else numpy.insert(ids, at, new_ids, axis=0)
-            keys = numpy.insert(keys, at, new_types)
-            self._state = (tables, keys, ids)
-            positions = numpy.searchsorted(keys, types)
-        return ids[positions]
-
-
 def _type_ids(model: Model, texts: List[str]) -> numpy.ndarray:
     """Affix ids, character ids, then the affixes' new-value rows, of lowercase word types."""
     tables = model.attrs["tables"]
@@ -321,16 +291,6 @@ def _type_ids(model: Model, texts: List[str]) -> numpy.ndarray:
     if id_columns(model).new_values:
         ids.append(new_value_rows(model, hashes, rows, range(n_attrs, n_features(model))))
     return numpy.concatenate(ids, axis=1)
-
-
-@serialize_attr.register(TypeIdCache)
-def _serialize_cache(_: TypeIdCache, value: TypeIdCache, name: str, model: Model) -> bytes:
-    return b""  # a cache: not saved
-
-
-@deserialize_attr.register(TypeIdCache)
-def _deserialize_cache(_: TypeIdCache, value: bytes, name: str, model: Model) -> TypeIdCache:
-    return TypeIdCache()
 
 
 def _affix_hashes(text: str, prefix_lengths: Tuple[int, ...], suffix_lengths: Tuple[int, ...]) -> Tuple[int, ...]:
