@@ -193,11 +193,10 @@ def forward(model: Model, docs: List[Doc], is_train: bool):
         if lowers is not None:
             # Affixes, characters and their new-value rows are a function of the lowercase
             # form: look them up once per word type.
-            types, inverse = numpy.unique(lowers, return_inverse=True)
             strings = docs[0].vocab.strings
             type_ids = model.attrs["affix_ids"].lookup(
-                model.attrs["tables"], types, lambda new_types: _type_ids(model, [strings[key] for key in new_types])
-            )[inverse.reshape(-1)]
+                tables, lowers, lambda new_types: _type_ids(model, [strings[key] for key in new_types])
+            )
             ids[:, n_attrs:first_new] = type_ids[:, : first_new - n_attrs]
             ids[:, first_new + n_attr_new :] = type_ids[:, first_new - n_attrs :]
     return (ids, lengths), lambda d_ids: []
@@ -207,20 +206,22 @@ def new_value_rows(model: Model, values: numpy.ndarray, rows: numpy.ndarray, fea
     """Hashed rows (n, len(features) * NEW_VALUE_HASHES), from 1 to new_value_rows, of the
     feature values (n, len(features)) that the initialization data never showed; 0 for the
     others. `rows` are the values' table rows (0: not in the table)."""
-    n_rows = model.attrs["new_value_rows"]
-    seen_rarely = model.attrs["seen_rarely"]
     hashed = numpy.zeros((len(values), len(features) * NEW_VALUE_HASHES), dtype="int64")
-    for column, feature in enumerate(features):
-        new = rows[:, column] == 0
-        if not new.any():
-            continue
-        new[new] = lookup_rows(seen_rarely[feature], values[new, column]) == 0  # only values not in the table
-        if not new.any():
-            continue
-        for k in range(NEW_VALUE_HASHES):
-            salt = numpy.uint64(((feature * NEW_VALUE_HASHES + k + 1) * 0x9E3779B97F4A7C15) % 2**64)
-            buckets = mix64(values[new, column] ^ salt)
-            hashed[new, column * NEW_VALUE_HASHES + k] = (buckets % numpy.uint64(n_rows)).astype("int64") + 1
+    new = rows == 0
+    if not new.any():
+        return hashed
+    seen_rarely = model.attrs["seen_rarely"]
+    for column in new.any(axis=0).nonzero()[0]:
+        in_column = new[:, column]  # a view: only values not in the table stay new
+        in_column[in_column] = lookup_rows(seen_rarely[features[column]], values[in_column, column]) == 0
+    tokens, columns = new.nonzero()
+    new_values = values[tokens, columns]
+    n_rows = numpy.uint64(model.attrs["new_value_rows"])
+    for k in range(NEW_VALUE_HASHES):
+        salts = numpy.array([((feature * NEW_VALUE_HASHES + k + 1) * 0x9E3779B97F4A7C15) % 2**64 for feature in features],
+                            dtype="uint64")
+        buckets = mix64(new_values ^ salts[columns])
+        hashed[tokens, columns * NEW_VALUE_HASHES + k] = (buckets % n_rows).astype("int64") + 1
     return hashed
 
 

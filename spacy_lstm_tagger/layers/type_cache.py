@@ -30,8 +30,8 @@ class TypeIdCache:
 
     def lookup(self, tables: object, types: numpy.ndarray,
                make_ids: Callable[[List[int]], numpy.ndarray]) -> numpy.ndarray:
-        """Ids (n_types, n_columns) of the unique LOWER values `types`, for `tables`;
-        `make_ids(values)` gives the ids of values not seen yet."""
+        """Ids (n, n_columns) of the LOWER values `types` (n,), repeats allowed, for `tables`;
+        `make_ids(values)` gives the ids of the distinct values not seen yet."""
         keys = types.tolist()
         cached_tables, index, rows = self._state
         if cached_tables is tables:
@@ -45,9 +45,11 @@ class TypeIdCache:
     def _add(self, tables: object, keys: List[int],
              make_ids: Callable[[List[int]], numpy.ndarray]) -> Tuple[Dict[int, int], numpy.ndarray]:
         cached_tables, index, rows = self._state
-        if cached_tables is not tables or len(index) + len(keys) > self.max_types:
+        if cached_tables is not tables:
             index, rows = {}, None
-        new_keys = [key for key in keys if key not in index]
+        new_keys = list(dict.fromkeys(key for key in keys if key not in index))
+        if len(index) + len(new_keys) > self.max_types:
+            index, rows, new_keys = {}, None, list(dict.fromkeys(keys))
         if new_keys:
             new_ids = make_ids(new_keys)
             start, end = len(index), len(index) + len(new_keys)

@@ -57,3 +57,9 @@ def test_a_copy_starts_empty():
         assert other.max_types == 50
         assert other.lookup(tables, types(1), make).tolist() == [[1, 10]]
     assert make.asked == [[1], [1], [1]]
+
+
+def test_repeated_types_are_made_once():
+    cache, make, tables = TypeIdCache(), IdMaker(), object()
+    assert cache.lookup(tables, types(4, 2, 4, 4, 2), make).tolist() == [[4, 40], [2, 20], [4, 40], [4, 40], [2, 20]]
+    assert make.asked == [[4, 2]]
