@@ -7,7 +7,8 @@ A web service calls nlp(text) once a request. Here each of the first --docs gold
 is tagged alone (median and 99th percentile per Doc), then the same Docs go through nlp.pipe at
 each batch size. At 1 thread; ours in float32 and with quantize = true (int8). Every run is a
 fresh process, and the systems take turns, one run each per round; figures are medians over the
-rounds. It also checks that ours gives the same tags at every batch size.
+rounds. It also checks that ours gives the same tags at every batch size. With --seen-types N,
+each run first tags N made-up words, as a service that has run a while has seen many words.
 """
 import argparse
 import json
@@ -30,6 +31,8 @@ def parse_args():
     parser.add_argument("--docs", type=int, help="dev Docs tagged (default 1200, quick 200)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 32, 256])
     parser.add_argument("--rounds", type=int, help="runs per system (default 5, quick 2)")
+    parser.add_argument("--seen-types", type=int, default=0,
+                        help="made-up words tagged before the timing (default 0)")
     args = parser.parse_args()
     if not args.quick and not (args.ours and args.spacy):
         parser.error("give --ours and --spacy, or --quick")
@@ -52,7 +55,7 @@ def run_rounds(systems: dict, args) -> dict:
         print(f"  round {round_ + 1} of {args.rounds}", flush=True)
         for system, (model, config) in systems.items():
             runs[system].append(measure("latency", 1, model=model, config=config, n_docs=args.docs,
-                                        batch_sizes=args.batch_sizes))
+                                        batch_sizes=args.batch_sizes, seen_types=args.seen_types))
     return runs
 
 
@@ -90,7 +93,8 @@ def render(summary: dict, info: dict, args) -> str:
         f"Machine: {info['cpu_count']} CPUs ({info['cpu']}), spaCy {info['spacy']}, torch {info['torch']}, "
         f"{info['date']}; 1 thread",
         f"{summary[OURS]['n_docs']:,} dev Docs ({summary[OURS]['n_words']:,} words), medians of {args.rounds} "
-        f"rounds{' (quick mode: a smoke test, not a result)' if args.quick else ''}", "",
+        f"rounds{' (quick mode: a smoke test, not a result)' if args.quick else ''}"
+        f"{f', after {args.seen_types:,} made-up words' if args.seen_types else ''}", "",
         markdown_table(["", "ours, float", "ours, int8", "spaCy's tagger", "float / spaCy", "int8 / spaCy"], rows),
         "", "Times: a ratio below 1 is faster; words/s: above 1 is faster.",
         f"Same tags at every batch size: float {'yes' if same[OURS] else 'NO'}, int8 {'yes' if same[INT8] else 'NO'}",

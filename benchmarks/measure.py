@@ -13,6 +13,7 @@ from typing import Optional
 
 import psutil
 import spacy
+from spacy.tokens import Doc
 import torch
 
 from common import TRAIN, gold_docs, word_doc
@@ -54,13 +55,19 @@ def tag_speed(model: str, repeats: int, batch_size: int = 0, passes: int = 1, gp
     return {"words_per_second": results, "median": statistics.median(results), "batch_size": batch_size}
 
 
-def latency(model: str, n_docs: int, batch_sizes, config: Optional[dict] = None, **_):
+def latency(model: str, n_docs: int, batch_sizes, config: Optional[dict] = None, seen_types: int = 0, **_):
     """Each of the first `n_docs` gold-word dev Docs tagged alone with nlp(doc): the median and
     99th percentile of the times (ms) and the words/s; then words/s of nlp.pipe over the same
-    Docs at each batch size. Fresh Docs for every pass; the tags of every pass, as SHA-1s."""
+    Docs at each batch size. Fresh Docs for every pass; the tags of every pass, as SHA-1s.
+    First, `seen_types` made-up words are tagged, 1,000 to a Doc."""
     import hashlib
+    import random
 
     nlp = load(model, config=config)
+    rng = random.Random(0)
+    made_up = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(4, 10))) for _ in range(seen_types)]
+    for start in range(0, seen_types, 1000):
+        nlp(Doc(nlp.vocab, words=made_up[start : start + 1000]))
     sentences = _dev_sentences(nlp.vocab)[:n_docs]
     for doc in _make_docs(nlp.vocab, sentences[:50]):  # warm-up
         nlp(doc)
@@ -221,8 +228,6 @@ def _take_tokens(sentences, tokens: int):
 
 
 def _make_docs(vocab, sentences):
-    from spacy.tokens import Doc
-
     for sentence in sentences:
         words, spaces = zip(*sentence) if sentence else ((), ())
         yield Doc(vocab, words=list(words), spaces=list(spaces))

@@ -121,7 +121,7 @@ def test_speed_quick(tmp_path):
 
 @pytest.mark.slow
 def test_latency_quick(tmp_path):
-    run_benchmark("latency.py", tmp_path, "--docs", "60", "--rounds", "1")
+    run_benchmark("latency.py", tmp_path, "--docs", "60", "--rounds", "1", "--seen-types", "3000")
     result = json.loads((tmp_path / "latency.json").read_text())
     summary = result["summary"]
     assert set(summary) == {"lstm_tagger", "lstm_tagger int8", "spacy_cnn"}
@@ -129,7 +129,8 @@ def test_latency_quick(tmp_path):
         assert row["n_docs"] == 60 and 0 < row["median_ms"] <= row["p99_ms"]
         assert set(row["words_per_second"]) == {"1", "8", "32", "256"} and min(row["words_per_second"].values()) > 0
     assert summary["lstm_tagger"]["same_tags_at_every_batch_size"]
-    assert "| per Doc, median (ms) |" in (tmp_path / "latency.md").read_text()
+    text = (tmp_path / "latency.md").read_text()
+    assert "| per Doc, median (ms) |" in text and "after 3,000 made-up words" in text
 
 
 @pytest.mark.slow
