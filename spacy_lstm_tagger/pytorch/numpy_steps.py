@@ -20,7 +20,6 @@ import torch
 
 from .columns import NEW_VALUE_HASHES, NEW_VALUE_SCALE
 from .gate_tables import GateTables
-from .char_cnn import CharCNN
 from .network import LSTMTaggerNet
 from .packing import backward_steps, packing_order
 
@@ -32,9 +31,9 @@ class StepWeights(NamedTuple):
     rows: numpy.ndarray  # the gate tables' rows (a view, not a copy), then `offsets` per feature
     offsets: numpy.ndarray
     first_bias: numpy.ndarray  # (directions x 4 x hidden,)
-    chars: Optional[Tuple[numpy.ndarray, numpy.ndarray]]
-    # ^ the character CNN's window tables (`char_window_tables`), and the first layer's weight
-    #   on its output (width, directions x 4 x hidden)
+    chars: Optional[Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]]
+    # ^ the character CNN: embedding, window weight (3 x char embed width, width), its bias, and
+    #   the first layer's weight on its output (width, directions x 4 x hidden)
     new_values: Optional[Tuple[numpy.ndarray, numpy.ndarray]]  # the new-value table, and per feature the weight on its rows
     static_weight: Optional[torch.Tensor]  # (vectors width, directions x 4 x hidden)
     input_weights: List[Optional[torch.Tensor]]  # per layer after the first, (input width, directions x 4 x hidden)
@@ -56,7 +55,8 @@ def make_weights(network: LSTMTaggerNet, tables: GateTables) -> StepWeights:
     chars = None
     if network.chars is not None:
         cnn = network.chars
-        chars = (array(char_window_tables(cnn)), array(tables.char_weight.T))
+        chars = (array(cnn.embedding.weight), array(cnn.window.weight.T), array(cnn.window.bias),
+                 array(tables.char_weight.T))
     new_values = None
     if network.new_values is not None:
         weight = tables.embed_weight.T * NEW_VALUE_SCALE  # per feature, (embed width, directions x 4 x hidden)
@@ -115,7 +115,7 @@ def _input_gates(network: LSTMTaggerNet, weights: StepWeights, ids: numpy.ndarra
             for feature in new_ids.any(axis=(0, 2)).nonzero()[0]:
                 gates[tokens] += table[new_ids[:, feature]].sum(axis=1) @ weight[feature]
     if weights.chars is not None:
-        gates += _char_cnn(ids[:, columns.chars], weights.chars[0]) @ weights.chars[1]
+        gates += _char_cnn(ids[:, columns.chars], *weights.chars[:3]) @ weights.chars[3]
     if static is not None:
         gates += _product(static.astype(gates.dtype), weights.static_weight)
     return gates
@@ -126,30 +126,17 @@ def _product(rows: numpy.ndarray, weight: torch.Tensor) -> numpy.ndarray:
     return torch.from_numpy(rows).matmul(weight).numpy()
 
 
-def char_window_tables(cnn: CharCNN) -> torch.Tensor:
-    """(n_chars, 3 x width): each character's share of the convolution of a 3-character window,
-    its embedding times a third of the window's weight. First as the window's middle, with the
-    window's bias (for padding, -inf: after the ReLU it takes no part in the pooling, as in
-    CharCNN); then as the character before the middle; then as the one after."""
-    embedding, weight = cnn.embedding.weight, cnn.window.weight
-    thirds = weight.reshape(len(weight), 3, cnn.embed_width).unbind(1)
-    before, middle, after = (embedding @ third.T for third in thirds)
-    middle = middle + cnn.window.bias
-    middle[0] = -float("inf")
-    return torch.cat([middle, before, after], dim=1)
-
-
-def _char_cnn(char_ids: numpy.ndarray, window_tables: numpy.ndarray) -> numpy.ndarray:
-    """CharCNN's output (n_words, width): convolve over 3-character windows, max-pool, ReLU.
-    The convolution is one look-up in `window_tables` (`char_window_tables`) and two sums, not
-    a matrix product over the embedded windows."""
-    width = window_tables.shape[1] // 3
-    shares = window_tables[char_ids]  # (n_words, n_chars, 3 x width)
-    hidden = shares[..., :width]  # each window's middle; a word's first has nothing before it, its last nothing after
-    hidden[:, 1:] += shares[:, :-1, width : 2 * width]
-    hidden[:, :-1] += shares[:, 1:, 2 * width :]
-    pooled = hidden.max(axis=1)
-    return numpy.maximum(pooled, 0.0, out=pooled)  # the ReLU after the pooling: the same, on fewer values
+def _char_cnn(char_ids: numpy.ndarray, embedding: numpy.ndarray, window: numpy.ndarray,
+              bias: numpy.ndarray) -> numpy.ndarray:
+    """CharCNN's output (n_words, width): embed, convolve over 3-character windows, max-pool."""
+    n_words, n_chars = char_ids.shape
+    chars = numpy.zeros((n_words, n_chars + 2, embedding.shape[1]), dtype=embedding.dtype)  # a zero row at each end
+    chars[:, 1:-1] = embedding[char_ids]
+    hidden = numpy.concatenate([chars[:, :-2], chars[:, 1:-1], chars[:, 2:]], axis=2) @ window
+    hidden += bias
+    hidden[char_ids == 0] = 0.0  # padding takes no part in the pooling
+    numpy.maximum(hidden, 0.0, out=hidden)
+    return hidden.max(axis=1)
 
 
 def _layer(gates: numpy.ndarray, sizes: List[int], recurrent: numpy.ndarray,

@@ -26,7 +26,7 @@ def test_logits_are_the_packed_paths(bidirectional, depth, char_width, new_value
 def test_the_character_cnn_is_charcnns_for_any_padding():
     net = small_network(char_width=8)
     char_ids = torch.tensor([[3, 1, 4, 1, 5, 9], [2, 7, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 4, 0, 6, 0, 0], [11] * 6])
-    tables = numpy_steps.char_window_tables(net.chars).detach().numpy()
+    weights = numpy_steps.make_weights(net, gate_tables.make_tables(net))
     with torch.no_grad():
         expected = net.chars(char_ids)
-    torch.testing.assert_close(torch.from_numpy(numpy_steps._char_cnn(char_ids.numpy(), tables)), expected)
+    torch.testing.assert_close(torch.from_numpy(numpy_steps._char_cnn(char_ids.numpy(), *weights.chars[:3])), expected)
