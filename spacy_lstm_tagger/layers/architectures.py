@@ -288,9 +288,11 @@ def _ids_to_torch(model: Model, X: FeatureIds, is_train: bool) -> Tuple[ArgsKwar
 
 def network_args(network: Model, ids: numpy.ndarray, lengths: numpy.ndarray, static: tuple) -> tuple:
     """A torch network's positional inputs: the ids on its device, the Docs' nonzero lengths
-    (which stay on the CPU), and the static vectors if `static` holds them."""
+    (which stay on the CPU), and the static vectors if `static` holds them. On the CPU the ids
+    are a view of the array: thinc's xp2torch (DLPack, then `.to`) costs more, one Doc at a time."""
     device = network.shims[0].device
-    args = (xp2torch(ids, device=device), torch.from_numpy(lengths[lengths > 0]))
+    ids = torch.from_numpy(ids) if device.type == "cpu" else xp2torch(ids, device=device)
+    args = (ids, torch.from_numpy(lengths[lengths > 0]))
     if static:
         args += (static_to_torch(network, static[0], device),)
     return args
@@ -325,4 +327,12 @@ def outputs_from_torch(model: Model, X_Ytorch, is_train: bool):
             kwargs={"grad_tensors": xp2torch(d_logits, device=logits.device).to(logits.dtype)},
         )
 
-    return torch2xp(logits.float()), backprop
+    return logits_array(logits), backprop
+
+
+def logits_array(logits: torch.Tensor) -> Floats2d:
+    """The logits as a float32 array: on the CPU a NumPy view (thinc's torch2xp costs more, one
+    Doc at a time), on a GPU a CuPy array."""
+    if logits.device.type == "cpu":
+        return logits.detach().float().numpy()
+    return torch2xp(logits.float())

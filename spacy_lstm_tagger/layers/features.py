@@ -218,8 +218,9 @@ def new_value_rows(model: Model, values: numpy.ndarray, rows: numpy.ndarray, fea
     new_values = values[tokens, columns]
     n_rows = numpy.uint64(model.attrs["new_value_rows"])
     for k in range(NEW_VALUE_HASHES):
-        salts = numpy.array([((feature * NEW_VALUE_HASHES + k + 1) * 0x9E3779B97F4A7C15) % 2**64 for feature in features],
-                            dtype="uint64")
+        salts = numpy.array(
+            [((feature * NEW_VALUE_HASHES + k + 1) * 0x9E3779B97F4A7C15) % 2**64 for feature in features], dtype="uint64"
+        )
         buckets = mix64(new_values ^ salts[columns])
         hashed[tokens, columns * NEW_VALUE_HASHES + k] = (buckets % n_rows).astype("int64") + 1
     return hashed

@@ -8,7 +8,7 @@ import numpy
 import torch
 from spacy.tokens import Doc
 from spacy.util import registry
-from thinc.api import Model, torch2xp, xp2torch
+from thinc.api import Model, xp2torch
 from thinc.layers.pytorchwrapper import convert_pytorch_default_inputs, convert_pytorch_default_outputs
 from thinc.layers.pytorchwrapper import forward as pytorch_forward
 from thinc.types import Floats2d
@@ -16,7 +16,7 @@ from thinc.types import Floats2d
 from ..arrays import split_per_doc
 from ..contract import INITIALIZE_WITH_ALL_DOCS, PREDICT_FLAT, SET_QUANTIZE
 from ..pytorch.network import LSTMTaggerNet
-from .architectures import (network_args, no_backprop, set_shim_quantize, softmax_of, static_inputs,
+from .architectures import (logits_array, network_args, no_backprop, set_shim_quantize, softmax_of, static_inputs,
                             warn_if_spacy_sample)
 from .encoder import ENCODER, encode
 from .shim import AveragingPyTorchShim, deserialize_linear, serialize_network
@@ -118,7 +118,7 @@ def predict_logits(model: Model, docs: List[Doc]) -> Tuple[Floats2d, numpy.ndarr
     args = network_args(network, ids, lengths, static_inputs(network, docs))
     with torch.no_grad():
         logits = _joined(model)(*args, training=False, quantize=network.shims[0].quantize)
-    return torch2xp(logits.float()), lengths
+    return logits_array(logits), lengths
 
 
 def _joined(model: Model) -> LSTMTaggerNet:

@@ -23,7 +23,8 @@ class TypeIdCache:
     def __init__(self, max_types: int = 200_000) -> None:
         self.max_types = max_types
         self._adding = threading.Lock()
-        self._state: Tuple[object, Dict[int, int], Optional[numpy.ndarray]] = (None, {}, None)  # (tables, {LOWER value: row}, rows)
+        # (tables, {LOWER value: row}, rows)
+        self._state: Tuple[object, Dict[int, int], Optional[numpy.ndarray]] = (None, {}, None)
 
     def __reduce__(self):
         return (TypeIdCache, (self.max_types,))
