@@ -5,7 +5,8 @@ python benchmarks/latency.py --quick        # trains both briefly first (a smoke
 
 A web service calls nlp(text) once a request. Here each of the first --docs gold-word dev Docs
 is tagged alone (median and 99th percentile per Doc), then the same Docs go through nlp.pipe at
-each batch size. At 1 thread; ours in float32 and with quantize = true (int8). Every run is a
+each batch size; each pass loads the pipeline afresh, so that none finds the words of another in a
+cache. At 1 thread; ours in float32 and with quantize = true (int8). Every run is a
 fresh process, and the systems take turns, one run each per round; figures are medians over the
 rounds. It also checks that ours gives the same tags at every batch size. With --seen-types N,
 each run first tags N made-up words, as a service that has run a while has seen many words.

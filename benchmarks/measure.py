@@ -14,6 +14,7 @@ from typing import Optional
 import psutil
 import spacy
 from spacy.tokens import Doc
+from spacy.vocab import Vocab
 import torch
 
 from common import TRAIN, gold_docs, word_doc
@@ -58,19 +59,26 @@ def tag_speed(model: str, repeats: int, batch_size: int = 0, passes: int = 1, gp
 def latency(model: str, n_docs: int, batch_sizes, config: Optional[dict] = None, seen_types: int = 0, **_):
     """Each of the first `n_docs` gold-word dev Docs tagged alone with nlp(doc): the median and
     99th percentile of the times (ms) and the words/s; then words/s of nlp.pipe over the same
-    Docs at each batch size. Fresh Docs for every pass; the tags of every pass, as SHA-1s.
-    First, `seen_types` made-up words are tagged, 1,000 to a Doc."""
+    Docs at each batch size. Each pass loads the pipeline afresh, so that no pass finds the
+    words of the one before in a cache, and warms it up on 50 other dev Docs; before that,
+    `seen_types` made-up words are tagged, 1,000 to a Doc. The tags of every pass, as SHA-1s."""
     import hashlib
     import random
 
-    nlp = load(model, config=config)
     rng = random.Random(0)
     made_up = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(4, 10))) for _ in range(seen_types)]
-    for start in range(0, seen_types, 1000):
-        nlp(Doc(nlp.vocab, words=made_up[start : start + 1000]))
-    sentences = _dev_sentences(nlp.vocab)[:n_docs]
-    for doc in _make_docs(nlp.vocab, sentences[:50]):  # warm-up
-        nlp(doc)
+
+    def fresh_pipeline():
+        nlp = load(model, config=config)
+        for start in range(0, seen_types, 1000):
+            nlp(Doc(nlp.vocab, words=made_up[start : start + 1000]))
+        for doc in _make_docs(nlp.vocab, warm_up):
+            nlp(doc)
+        return nlp
+
+    sentences = _dev_sentences(Vocab())
+    sentences, warm_up = sentences[:n_docs], sentences[n_docs : n_docs + 50]
+    nlp = fresh_pipeline()
 
     def digest(docs) -> str:
         return hashlib.sha1("\n".join(" ".join(t.tag_ for t in doc) for doc in docs).encode()).hexdigest()
@@ -91,6 +99,7 @@ def latency(model: str, n_docs: int, batch_sizes, config: Optional[dict] = None,
     for batch_size in batch_sizes:
         if batch_size == 1:
             continue
+        nlp = fresh_pipeline()
         docs = list(_make_docs(nlp.vocab, sentences))
         start = time.perf_counter()
         tagged = list(nlp.pipe(docs, batch_size=batch_size))

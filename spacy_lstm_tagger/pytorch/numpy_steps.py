@@ -11,6 +11,11 @@ second layer of a 13-token Doc) and the static vectors'. Each step is one matrix
 directions and one tanh for all four gates: sigmoid(x) = (1 + tanh(x / 2)) / 2, so every gate's
 input is halved (the tables' cell gate comes doubled, see gate_tables.py), and the hidden state is
 kept doubled, h2 = 2 h, which the next layer's weights halve again.
+A token's first-layer input gates depend on its ids alone (and its static vectors, if any), so
+without static vectors they are made once per distinct id row and found again (`RowCache`, up
+to GATE_CACHE_BYTES of them, kept with the step weights and made again with them): most words
+of a text have been seen before, and the table look-ups and the character CNN of the gates take
+about a quarter of a short Doc's time in the network.
 The logits are the network's up to rounding (`tests/pytorch/test_numpy_steps.py`).
 """
 from typing import List, NamedTuple, Optional, Tuple
@@ -22,6 +27,11 @@ from .columns import NEW_VALUE_HASHES, NEW_VALUE_SCALE
 from .gate_tables import GateTables
 from .network import LSTMTaggerNet
 from .packing import backward_steps, packing_order
+from .row_cache import RowCache
+
+GATE_CACHE_BYTES = 32 * 2**20
+"""The most memory the cache of first-layer input gates takes: 8,192 id rows of the default
+config (4 KB each), enough for the words that make up most of a text."""
 
 
 class StepWeights(NamedTuple):
@@ -41,6 +51,7 @@ class StepWeights(NamedTuple):
     recurrent: List[numpy.ndarray]  # per layer, (directions, hidden, 4 x hidden)
     output_weight: numpy.ndarray  # (directions x hidden, n_labels)
     output_bias: numpy.ndarray  # (n_labels,)
+    first_gates: RowCache  # the halved first-layer input gates per id row, made as they are needed
 
 
 def make_weights(network: LSTMTaggerNet, tables: GateTables) -> StepWeights:
@@ -71,6 +82,7 @@ def make_weights(network: LSTMTaggerNet, tables: GateTables) -> StepWeights:
         [array(recurrent * 0.25) for recurrent in tables.recurrent],
         array(network.output.weight.T * 0.5),
         array(network.output.bias),
+        RowCache(max(1, GATE_CACHE_BYTES // (tables.biases[0].numel() * tables.biases[0].element_size()))),
     )
 
 
@@ -79,8 +91,7 @@ def logits(network: LSTMTaggerNet, weights: StepWeights, ids: torch.Tensor, leng
     """The network's logits (n_tokens, n_labels), as `gate_tables.logits` gives them."""
     order, batch_sizes = packing_order(lengths.numpy())
     backward = backward_steps(lengths.numpy()) if network.lstm.bidirectional else None
-    gates = _input_gates(network, weights, ids.numpy()[order], None if static is None else static.numpy()[order])
-    gates *= 0.5
+    gates = _first_layer_gates(network, weights, ids.numpy()[order], None if static is None else static.numpy()[order])
     sizes = batch_sizes.tolist()
     for layer, recurrent in enumerate(weights.recurrent):
         if layer:
@@ -92,6 +103,26 @@ def logits(network: LSTMTaggerNet, weights: StepWeights, ids: torch.Tensor, leng
     result = numpy.empty_like(packed_logits)
     result[order] = packed_logits
     return torch.from_numpy(result)
+
+
+def _first_layer_gates(network: LSTMTaggerNet, weights: StepWeights, ids: numpy.ndarray,
+                       static: Optional[numpy.ndarray]) -> numpy.ndarray:
+    """The first layer's halved input gates of each token (`_input_gates` halved); without
+    static vectors, from the cache of each distinct id row's."""
+    if static is not None:
+        gates = _input_gates(network, weights, ids, static)
+        gates *= 0.5
+        return gates
+    ids = numpy.ascontiguousarray(ids)
+    keys = ids.view(numpy.dtype((numpy.void, ids.shape[1] * ids.itemsize))).reshape(-1)
+
+    def make_rows(new_keys: List[bytes]) -> numpy.ndarray:
+        new_ids = numpy.frombuffer(b"".join(new_keys), dtype=ids.dtype).reshape(len(new_keys), ids.shape[1])
+        gates = _input_gates(network, weights, new_ids, None)
+        gates *= 0.5
+        return gates
+
+    return weights.first_gates.lookup(weights, keys, make_rows)
 
 
 def _input_gates(network: LSTMTaggerNet, weights: StepWeights, ids: numpy.ndarray,

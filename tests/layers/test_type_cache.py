@@ -54,7 +54,7 @@ def test_a_copy_starts_empty():
     cache, make, tables = TypeIdCache(max_types=50), IdMaker(), object()
     cache.lookup(tables, types(1), make)
     for other in (copy.deepcopy(cache), pickle.loads(pickle.dumps(cache))):
-        assert other.max_types == 50
+        assert other.max_keys == 50
         assert other.lookup(tables, types(1), make).tolist() == [[1, 10]]
     assert make.asked == [[1], [1], [1]]
 

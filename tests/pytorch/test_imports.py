@@ -5,7 +5,7 @@ import sys
 from conftest import ROOT
 
 MODULES = ["char_cnn", "columns", "dropout", "execution", "gate_tables", "int8", "lstm_weights", "network", "numpy_steps",
-           "packing", "padded_lstm", "threads", "windows"]
+           "packing", "padded_lstm", "row_cache", "threads", "windows"]
 
 
 def test_pytorch_imports_neither_spacy_nor_thinc():
