@@ -109,20 +109,17 @@ def _first_layer_gates(network: LSTMTaggerNet, weights: StepWeights, ids: numpy.
                        static: Optional[numpy.ndarray]) -> numpy.ndarray:
     """The first layer's halved input gates of each token (`_input_gates` halved); without
     static vectors, from the cache of each distinct id row's."""
-    if static is not None:
+    def halved(ids: numpy.ndarray, static: Optional[numpy.ndarray]) -> numpy.ndarray:
         gates = _input_gates(network, weights, ids, static)
         gates *= 0.5
         return gates
+
+    if static is not None:
+        return halved(ids, static)
     ids = numpy.ascontiguousarray(ids)
     keys = ids.view(numpy.dtype((numpy.void, ids.shape[1] * ids.itemsize))).reshape(-1)
-
-    def make_rows(new_keys: List[bytes]) -> numpy.ndarray:
-        new_ids = numpy.frombuffer(b"".join(new_keys), dtype=ids.dtype).reshape(len(new_keys), ids.shape[1])
-        gates = _input_gates(network, weights, new_ids, None)
-        gates *= 0.5
-        return gates
-
-    return weights.first_gates.lookup(weights, keys, make_rows)
+    return weights.first_gates.lookup(weights, keys, lambda new_keys: halved(
+        numpy.frombuffer(b"".join(new_keys), dtype=ids.dtype).reshape(len(new_keys), ids.shape[1]), None))
 
 
 def _input_gates(network: LSTMTaggerNet, weights: StepWeights, ids: numpy.ndarray,
