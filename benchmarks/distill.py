@@ -1,13 +1,14 @@
 """Distillation benchmark: teachers, their ensemble, and students distilled from them.
 
 python benchmarks/distill.py --teachers T0 T1 T2 [--raw-text ../shared/corpora/raw] [--spacy DIR]
-    [--seeds 0 1 2] [--jobs 2] [--output DIR]
+    [--seeds 0 1 2] [--jobs 2] [--configs default small | pretrained --init-tok2vec W] [--output DIR]
 python benchmarks/distill.py --quick        # trains 3 small teachers briefly first (a smoke test)
 
 Scores on the gold-word dev set: each teacher; the ensemble (the teachers' averaged probabilities);
-students of each config in --configs (default and small), one per seed, trained with `python -m
-spacy lstm-tagger distill` on the gold data and the raw text, with dropout 0.15 (the small config's
-own; STUDENT_OVERRIDES for the default); one default student without the raw text. Then tagging
+students of each config in --configs (default and small; or pretrained, a default-size student that
+starts from --init-tok2vec's `spacy pretrain` weights), one per seed, trained with `python -m spacy
+lstm-tagger distill` on the gold data and the raw text, with dropout 0.15 (the small config's own;
+STUDENT_OVERRIDES for the others); with default, one default student without the raw text. Then tagging
 words/s at 1 thread of a teacher and each student (and spaCy's tagger, with --spacy), the systems
 taking turns; and the wall time of each step. Each student trains with 1 thread; --jobs trains that
 many at once; a student that an earlier run with the same --output trained is reused. Without the
@@ -30,10 +31,13 @@ from common import (
 )
 
 RAW = ROOT.parent / "shared" / "corpora" / "raw"
-CONFIGS = {"default": ROOT / "configs" / "lstm_tagger.cfg", "small": ROOT / "configs" / "lstm_tagger_small.cfg"}
+CONFIGS = {"default": ROOT / "configs" / "lstm_tagger.cfg", "small": ROOT / "configs" / "lstm_tagger_small.cfg",
+           "pretrained": ROOT / "configs" / "lstm_tagger_pretrain.cfg"}
 # A default-size student trains with dropout 0.15 where its teachers had the config's 0.25: it scored higher
-# so (docs/distillation.md). The small config sets 0.15 itself.
-STUDENT_OVERRIDES = {"default": ["--training.dropout", "0.15"], "small": []}
+# so (docs/distillation.md). The small config sets 0.15 itself. A "pretrained" student is a default-size
+# one (the pretraining config) that starts from --init-tok2vec's encoder.
+STUDENT_OVERRIDES = {"default": ["--training.dropout", "0.15"], "small": [],
+                     "pretrained": ["--training.dropout", "0.15"]}
 QUICK_RAW_LIMIT = 2000
 
 
@@ -42,7 +46,8 @@ def parse_args():
     parser.add_argument("--teachers", type=Path, nargs="+", help="trained default pipelines (seeds 0, 1, 2)")
     parser.add_argument("--raw-text", type=Path, default=RAW, help="JSONL file or folder (default: ../shared)")
     parser.add_argument("--spacy", type=Path, help="a trained spaCy tagger, for the speed rows")
-    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
+    parser.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=["default", "small"])
+    parser.add_argument("--init-tok2vec", type=Path, help="`spacy pretrain` weights, for --configs pretrained")
     parser.add_argument("--seeds", type=int, nargs="+", help="student seeds (default 0 1 2; quick 0)")
     parser.add_argument("--jobs", type=int, default=1, help="students trained at once, 1 thread each")
     parser.add_argument("--repeats", type=int, help="timed tagging rounds (default 3; quick 1)")
@@ -51,6 +56,8 @@ def parse_args():
     args = parser.parse_args()
     if not args.quick and not args.teachers:
         parser.error("give --teachers, or --quick")
+    if ("pretrained" in args.configs) != bool(args.init_tok2vec):
+        parser.error("--configs pretrained and --init-tok2vec go together")
     args.seeds = args.seeds or ([0] if args.quick else [0, 1, 2])
     args.repeats = args.repeats or (1 if args.quick else 3)
     args.raw_text = args.raw_text if args.raw_text and args.raw_text.exists() else None
@@ -108,6 +115,8 @@ def train_student(name: str, config: str, seed: int, raw: bool, teachers: list, 
     command = [sys.executable, "-m", "spacy", "lstm-tagger", "distill", str(CONFIGS[config]), str(output),
                "--cache", str(cache), "--paths.train", str(TRAIN), "--paths.dev", str(DEV), "--system.seed", str(seed),
                *STUDENT_OVERRIDES[config]]
+    if config == "pretrained":
+        command += ["--paths.init_tok2vec", str(args.init_tok2vec.resolve())]
     for teacher in teachers:
         command += ["--teacher", str(teacher)]
     if raw and args.raw_text:
@@ -192,7 +201,8 @@ def main():
     cache = args.output / "teacher-cache"
     times["tagging the training data and raw text with the teachers"] = warm_cache(teachers, args, cache)
     jobs = [(f"{config}-seed{seed}", config, seed, True) for seed in args.seeds for config in args.configs]
-    jobs.insert(min(2, len(jobs)), ("default-gold-only-seed0", "default", 0, False))
+    if "default" in args.configs:
+        jobs.insert(min(2, len(jobs)), ("default-gold-only-seed0", "default", 0, False))
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
         students = list(pool.map(lambda job: train_student(*job, teachers, cache, args), jobs))
     for student in students:

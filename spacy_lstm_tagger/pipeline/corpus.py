@@ -5,12 +5,14 @@ from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.training import Example, validate_get_examples
 
+from .loss import TEACHER_LABELS
+
 SAMPLE_SIZE = 10  # examples whose gold tags show the model its output shape, as in spaCy's Tagger
 
 
 class Corpus(NamedTuple):
-    """What initialize needs of the training data: every predicted Doc, the set of gold
-    tags, and the first few examples."""
+    """What initialize needs of the training data: every predicted Doc, the set of tags (gold,
+    and those its teachers tag with, under distillation), and the first few examples."""
 
     docs: List[Doc]
     tags: Set[str]
@@ -30,6 +32,7 @@ def read_corpus(get_examples: Callable[[], Iterable[Example]], nlp: Optional[Lan
         for example in get_examples():
             docs.append(example.predicted)
             tags.update(token.tag_ for token in example.reference if token.tag_)
+            tags.update(example.reference.user_data.get(TEACHER_LABELS, ()))
             if len(sample) < SAMPLE_SIZE:
                 sample.append(example)
     except (TypeError, ValueError) as error:

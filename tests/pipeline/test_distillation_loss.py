@@ -95,6 +95,23 @@ def test_the_component_learns_the_teachers_tags_on_untagged_text():
     assert tagger.distill_weight == 0.8 and tagger.distill_temperature == 1.0
 
 
+def test_the_student_learns_every_teacher_label_its_gold_data_lacks():
+    """Labels come from the teachers as well as the gold tags: a subset of the training data
+    without a tag the teachers know still trains (it was refused at the first update)."""
+    nlp = spacy.blank("en")
+    tagger = nlp.add_pipe("lstm_tagger", config={"model": {**V2_MODEL, "embed_width": 8, "hidden_width": 8, "depth": 1,
+                                                           "char_width": 0}})
+    words = ["the", "dog", "ran"]
+    reference = Doc(nlp.vocab, words=words, tags=["DET", "NN", "NN"])  # no V
+    reference.user_data[TEACHER_PROBABILITIES] = numpy.asarray([[1, 0, 0], [0, 1, 0], [0, 0, 1]], "float16")
+    reference.user_data[TEACHER_LABELS] = LABELS
+    distilled = Example(Doc(nlp.vocab, words=words), reference)
+    optimizer = nlp.initialize(lambda: [distilled])
+    assert tagger.labels == LABELS
+    losses = nlp.update([distilled], sgd=optimizer)
+    assert losses["lstm_tagger"] > 0
+
+
 @pytest.mark.parametrize("setting,value,message", [
     ("distill_weight", 1.5, "distill_weight must be in \\[0, 1\\]"),
     ("distill_temperature", 0.0, "distill_temperature must be positive"),
