@@ -81,12 +81,16 @@ def thread_env(threads: Optional[int]) -> Dict[str, str]:
     return env
 
 
-def measure(job: str, threads: Optional[int] = None, **kwargs) -> Dict:
-    """Run one job of measure.py in a fresh Python process; return its JSON result."""
+def measure(job: str, threads: Optional[int] = None, code: Optional[Path] = None, **kwargs) -> Dict:
+    """Run one job of measure.py in a fresh Python process; return its JSON result. With `code`,
+    the process imports spacy_lstm_tagger from that checkout (first on PYTHONPATH)."""
     args = {"threads": threads, **kwargs}
+    env = thread_env(threads)
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(code), *filter(None, [env.get("PYTHONPATH")])])
     result = subprocess.run(
         [sys.executable, str(MEASURE), job, json.dumps(args)],
-        cwd=ROOT, env=thread_env(threads), capture_output=True, text=True,
+        cwd=ROOT, env=env, capture_output=True, text=True,
     )
     if result.returncode != 0:
         raise RuntimeError(f"measure.py {job} {args} failed:\n{result.stderr[-3000:]}")

@@ -267,7 +267,65 @@ class _PeakSampler:
         self.peak = max(self.peak, _rss(self.process))
 
 
-JOBS = {job.__name__: job for job in (predict, tag_speed, latency, stream_memory, long_doc, train_speed)}
+def new_text_speed(model: str, files, warm_docs: int, max_docs: int, batch_size: int,
+                   config: Optional[dict] = None, **_):
+    """Words/s of nlp.pipe over raw text the pipeline has not tagged before: the `text` of each
+    line of the JSONL `files`, in order, split by the pipeline's tokenizer; the first `warm_docs`
+    texts warm it up (untimed), the next ones, up to `max_docs` in all, are timed."""
+    nlp = load(model, config=config)
+    texts = [json.loads(line)["text"] for name in files for line in open(name, encoding="utf8")][:max_docs]
+    docs = [nlp.make_doc(text) for text in texts]
+    for _ in nlp.pipe(docs[:warm_docs], batch_size=batch_size):
+        pass
+    timed = docs[warm_docs:]
+    start = time.perf_counter()
+    for _ in nlp.pipe(timed, batch_size=batch_size):
+        pass
+    n_words = sum(len(doc) for doc in timed)
+    return {"words_per_second": n_words / (time.perf_counter() - start), "n_words": n_words, "n_docs": len(timed)}
+
+
+def multiply_adds(model: str, **_):
+    """The multiply-adds per token of a pipeline's tagger, as it tags on a CPU in float32."""
+    nlp = load(model)
+    if "lstm_tagger" in nlp.pipe_names:
+        return _lstm_tagger_multiply_adds(nlp.get_pipe("lstm_tagger").model.get_ref("network").shims[0].module)
+    # spaCy's tagger (and the tok2vec it listens to, if any): each weight matrix (Maxout,
+    # Softmax) multiplies once per token; its hash embeddings are look-ups.
+    return {"matrices": sum(node.get_param("W").size for name in ("tok2vec", "tagger") if name in nlp.pipe_names
+                            for node in nlp.get_pipe(name).model.walk() if node.has_param("W"))}
+
+
+def _lstm_tagger_multiply_adds(network) -> dict:
+    """Per token, on the CPU float32 tagging paths: the first layer's input gates are the sum of
+    table rows (gate_tables.py) plus the character CNN's product; every other product counts."""
+    lstm = network.lstm
+    directions, hidden = 2 if lstm.bidirectional else 1, lstm.hidden_size
+    gates = directions * 4 * hidden
+    counts = {
+        "recurrent": lstm.num_layers * directions * hidden * 4 * hidden,
+        "later_layers_input": (lstm.num_layers - 1) * directions * hidden * gates,
+        "output": network.output.weight.numel(),
+    }
+    if network.chars is not None:
+        window = network.chars.window
+        counts["character_cnn"] = network.columns.n_chars * window.weight.numel() + window.out_features * gates
+    return counts
+
+
+def matmul_rate(size: int = 1024, repeats: int = 20, **_):
+    """Multiply-adds per second of a float32 (size x size) @ (size x size) torch product: what
+    this CPU's matrix kernels reach at the thread setting, an upper bound for any model here."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return {"multiply_adds_per_second": repeats * size**3 / (time.perf_counter() - start)}
+
+
+JOBS = {job.__name__: job for job in (predict, tag_speed, latency, stream_memory, long_doc, train_speed,
+                                      new_text_speed, multiply_adds, matmul_rate)}
 
 if __name__ == "__main__":
     job, args = sys.argv[1], json.loads(sys.argv[2])

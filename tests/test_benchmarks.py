@@ -9,6 +9,7 @@ import pytest
 import spacy
 import torch
 from spacy.tokens import Doc, DocBin
+from spacy.training import Example
 
 from conftest import ROOT, TUTORIAL_DATA
 
@@ -272,3 +273,38 @@ def test_calibration_benchmark_fits_on_one_half_and_scores_the_other(tutorial_nl
     assert rows[0]["after"]["ece_percent"] < rows[0]["before"]["ece_percent"]
     assert all(row["after"]["accuracy"] == row["before"]["accuracy"] for row in rows)
     assert "| all dev Docs | all dev Docs | 27 |" in result.stdout
+
+
+def test_multiply_adds_count_each_product_once_per_token(tutorial_model_path, tmp_path):
+    import measure
+
+    config = spacy.load(tutorial_model_path).config["components"]["lstm_tagger"]["model"]
+    hidden, gates = config["hidden_width"], 2 * 4 * config["hidden_width"]  # bidirectional
+    n_labels = len(spacy.load(tutorial_model_path).get_pipe("lstm_tagger").labels)
+    assert measure.multiply_adds(str(tutorial_model_path)) == {
+        "recurrent": config["depth"] * 2 * hidden * 4 * hidden,
+        "later_layers_input": (config["depth"] - 1) * 2 * hidden * gates,
+        "output": 2 * hidden * n_labels,
+        # the CNN's window (3 characters of 16-wide embeddings) at each character, then its projection
+        "character_cnn": config["char_length"] * 3 * 16 * config["char_width"] + config["char_width"] * gates,
+    }
+    nlp = spacy.blank("en")
+    nlp.add_pipe("tagger")  # spaCy's default tok2vec inside: 4 hashed attrs, width 96, 4 maxout layers of 3 pieces
+    nlp.initialize(lambda: [Example.from_dict(nlp.make_doc("The dog"), {"tags": ["DET", "NN"]})])
+    nlp.to_disk(tmp_path / "spacy")
+    width = 96
+    assert measure.multiply_adds(str(tmp_path / "spacy")) == {
+        "matrices": 4 * width * 3 * width + 4 * (3 * width) * 3 * width + width * 2}
+
+
+def test_new_text_speed_times_the_texts_after_the_warm_up(tutorial_model_path, tmp_path):
+    import measure
+
+    texts = [f"The dog ate {n} apples" if n % 2 else "Everybody read that book" for n in range(10)]
+    (tmp_path / "raw.jsonl").write_text("".join(json.dumps({"text": text}) + "\n" for text in texts))
+    result = measure.new_text_speed(str(tutorial_model_path), [str(tmp_path / "raw.jsonl")], warm_docs=2,
+                                    max_docs=8, batch_size=4)
+    nlp = spacy.blank("en")
+    assert result["n_docs"] == 6 and result["n_words"] == sum(len(nlp.make_doc(text)) for text in texts[2:8])
+    assert result["words_per_second"] > 0
+    assert measure.matmul_rate(size=64, repeats=2)["multiply_adds_per_second"] > 0

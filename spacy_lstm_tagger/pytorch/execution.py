@@ -12,20 +12,23 @@ An encoder network (the v3 architecture's, and `spacy pretrain`'s) asks for its 
 logits: it trains on the `padded` path on a CPU and runs the `packed` path otherwise (tagging goes
 through the whole tagger network, encoder and output layer joined, on the paths above).
 
-Every path takes its input vectors from `LSTMTaggerNet.input_parts`, its packing order from
-packing.py, its weights per layer from lstm_weights.py and its dropout from dropout.py. When
-tagging, a very long sequence is cut into overlapping windows first (windows.py), so that memory
-stays bounded. What is derived from the weights (the gate tables, the int8 copy) is kept here,
-and made again when any weight changes.
+The `padded`, `packed` and `int8` paths take their input vectors from `LSTMTaggerNet.input_parts`;
+the two float32 CPU tagging paths take the first layer's input gates from first_gates.py, which
+both share, with its cache. Every path takes its packing order from packing.py, its weights per
+layer from lstm_weights.py and its dropout from dropout.py. When tagging, a very long sequence is
+cut into overlapping windows first (windows.py), so that memory stays bounded. What is derived
+from the weights (the gate tables, the first layer's gates and their cache, the step weights, the
+int8 copy) is kept here, and made again when any weight changes.
 """
 import functools
 import warnings
-from typing import Callable, NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional, Tuple
 
 import torch
 from torch.nn.utils.rnn import PackedSequence
 
 from . import gate_tables, numpy_steps
+from .first_gates import FirstGates, make_first_gates
 from .dropout import apply_dropout
 from .lstm_weights import directions, layer_input, layer_weights
 from .network import LSTMEncoderNet, LSTMTaggerNet
@@ -130,15 +133,28 @@ def _head(network: LSTMEncoderNet, hidden: torch.Tensor, head: Head) -> torch.Te
 def from_gate_tables(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0,
                      head: Head = LOGITS) -> torch.Tensor:
     """The `gate_tables` path (tagging only: no dropout)."""
-    return gate_tables.logits(network, _derived(network, GATE_TABLES, gate_tables.make_tables), ids, lengths, static)
+    tables, first = _derived(network, GATE_TABLES, _gate_tables)
+    return gate_tables.logits(network, tables, first, ids, lengths, static)
 
 
 def from_numpy_steps(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0,
                      head: Head = LOGITS) -> torch.Tensor:
     """The `numpy_steps` path (tagging only: no dropout)."""
-    weights = _derived(network, NUMPY_STEPS, lambda net: numpy_steps.make_weights(
-        net, _derived(net, GATE_TABLES, gate_tables.make_tables)))
-    return numpy_steps.logits(network, weights, ids, lengths, static)
+    weights, first = _derived(network, NUMPY_STEPS, _step_weights)
+    return numpy_steps.logits(network, weights, first, ids, lengths, static)
+
+
+def _gate_tables(network: LSTMTaggerNet) -> Tuple[gate_tables.GateTables, FirstGates]:
+    """The gate tables, and the first layer's gates made from them (with their cache), which
+    both float32 CPU tagging paths read."""
+    tables = gate_tables.make_tables(network)
+    return tables, make_first_gates(network, tables)
+
+
+def _step_weights(network: LSTMTaggerNet) -> Tuple[numpy_steps.StepWeights, FirstGates]:
+    """The NumPy path's step weights, and the first layer's gates it shares with the torch path."""
+    tables, first = _derived(network, GATE_TABLES, _gate_tables)
+    return numpy_steps.make_weights(network, tables), first
 
 
 def int8(network: LSTMTaggerNet, ids, lengths, static, dropout: float = 0.0,

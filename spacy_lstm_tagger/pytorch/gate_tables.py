@@ -3,9 +3,10 @@
 The first layer's input projection is linear in the token's vector, which is its features'
 embedding rows side by side (then the character CNN's output). So each feature table E_f can be
 multiplied by its slice W_f of the input weights once, E_f W_f^T, and a token's input gates are
-the sum of one row per feature (one `embedding_bag`), plus the projection of its character vector
-and of its new-value rows, if any: a gather instead of a (directions x 4 x hidden) x (input
-width) product per token, the largest in the network. Each layer's recurrence then runs step by
+the sum of one row per feature, plus the projection of its character vector and of its new-value
+rows, if any (first_gates.py, which both CPU tagging paths share): a gather instead of a
+(directions x 4 x hidden) x (input width) product per token, the largest in the network. Here,
+in torch, for batches with many tokens a time step, each layer's recurrence then runs step by
 step over the packed sentences, both directions at once, with one sigmoid for all four gates (the
 cell gate's weights are doubled, and tanh(x) = 2 sigmoid(2x) - 1: torch's tanh is several times
 slower); a later layer's input gates are one matrix product for the whole batch.
@@ -17,11 +18,10 @@ network's up to rounding (`tests/pytorch/test_gate_tables.py`); the default mode
 from typing import List, NamedTuple, Optional
 
 import torch
-from torch import nn
 
-from .columns import NEW_VALUE_SCALE
+from .first_gates import FirstGates, first_layer_gates
 from .lstm_weights import WEIGHT_NAMES, directions, layer_weights
-from .network import InputParts, LSTMTaggerNet
+from .network import LSTMTaggerNet
 from .packing import backward_steps, packing_order
 
 
@@ -72,14 +72,16 @@ def make_tables(network: LSTMTaggerNet) -> GateTables:
                       char_weight, static_weight, input_weights, biases, recurrent)
 
 
-def logits(network: LSTMTaggerNet, tables: GateTables, ids: torch.Tensor, lengths: torch.Tensor,
+def logits(network: LSTMTaggerNet, tables: GateTables, first: FirstGates, ids: torch.Tensor, lengths: torch.Tensor,
            static: Optional[torch.Tensor] = None) -> torch.Tensor:
     """The network's logits (n_tokens, n_labels) for ids, lengths and static vectors as
-    `LSTMTaggerNet.forward` takes them, when tagging (no dropout). Everything runs in the forward direction's packed
-    order; the backward direction's steps are a permutation of it."""
+    `LSTMTaggerNet.forward` takes them, when tagging (no dropout), from the first layer's input
+    gates of first_gates.py. Everything runs in the forward direction's packed order; the
+    backward direction's steps are a permutation of it."""
     order, batch_sizes = map(torch.from_numpy, packing_order(lengths.numpy()))
     backward = torch.from_numpy(backward_steps(lengths.numpy())) if network.lstm.bidirectional else None
-    gates = input_gates(network, tables, network.input_parts(ids[order], None if static is None else static[order]))
+    gates = torch.from_numpy(first_layer_gates(network, first, ids.numpy()[order.numpy()],
+                                               None if static is None else static.numpy()[order.numpy()]))
     for layer in range(network.lstm.num_layers):
         if layer:
             gates = torch.addmm(tables.biases[layer], hidden, tables.input_weights[layer].T)
@@ -101,20 +103,6 @@ def _layer(gates: torch.Tensor, batch_sizes: torch.Tensor, recurrent: torch.Tens
     torch.index_select(gates[:, gate_width:], 0, backward, out=by_direction[1])
     hidden = _recurrence(by_direction, batch_sizes, recurrent)
     return torch.cat([hidden[0], torch.empty_like(hidden[1]).index_copy_(0, backward, hidden[1])], dim=1)
-
-
-def input_gates(network: LSTMTaggerNet, tables: GateTables, parts: InputParts) -> torch.Tensor:
-    """Each token's first-layer input gates, both directions side by side, biases included."""
-    gates = nn.functional.embedding_bag(parts.feature_ids + tables.offsets, tables.rows, mode="sum")
-    gates += tables.biases[0]
-    if parts.new_rows is not None:
-        tokens, rows = parts.new_rows
-        gates.index_add_(0, tokens, rows @ tables.embed_weight.T, alpha=NEW_VALUE_SCALE)
-    if parts.chars is not None:
-        gates.addmm_(parts.chars, tables.char_weight.T)
-    if parts.static is not None:
-        gates.addmm_(parts.static.to(gates.dtype), tables.static_weight.T)
-    return gates
 
 
 def _recurrence(gates: torch.Tensor, batch_sizes: torch.Tensor, recurrent: torch.Tensor) -> torch.Tensor:

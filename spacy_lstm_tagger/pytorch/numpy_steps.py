@@ -4,18 +4,12 @@ One Doc at a time, each time step of the LSTM holds one token, and the time goes
 operations, not into arithmetic: a NumPy operation on a few hundred floats costs a fraction of a
 torch one, whose dispatcher, cold after the table look-ups of the Doc before, costs more again.
 So this path runs the whole network in NumPy, on arrays derived from the weights
-(`make_weights`): the first layer's input gates from the gate tables, the character CNN, every
-LSTM step and the output layer. Two matrix products alone go to torch, whose CPU kernel is the
-faster at their sizes: a layer's input from the layer below (89 against NumPy's 168 µs for the
-second layer of a 13-token Doc) and the static vectors'. Each step is one matrix product for both
-directions and one tanh for all four gates: sigmoid(x) = (1 + tanh(x / 2)) / 2, so every gate's
-input is halved (the tables' cell gate comes doubled, see gate_tables.py), and the hidden state is
-kept doubled, h2 = 2 h, which the next layer's weights halve again.
-A token's first-layer input gates depend on its ids alone (and its static vectors, if any), so
-without static vectors they are made once per distinct id row and found again (`RowCache`, up
-to GATE_CACHE_BYTES of them, kept with the step weights and made again with them): most words
-of a text have been seen before, and the table look-ups and the character CNN of the gates take
-about a quarter of a short Doc's time in the network.
+(`make_weights`), from the first layer's input gates (first_gates.py): every LSTM step and the
+output layer. Two matrix products alone go to torch (`first_gates.product`): a layer's input from
+the layer below, and the static vectors'. Each step is one matrix product for both directions and
+one tanh for all four gates: sigmoid(x) = (1 + tanh(x / 2)) / 2, so every gate's input is halved
+(the tables' cell gate comes doubled, see gate_tables.py), and the hidden state is kept doubled,
+h2 = 2 h, which the next layer's weights halve again.
 The logits are the network's up to rounding (`tests/pytorch/test_numpy_steps.py`).
 """
 from typing import List, NamedTuple, Optional, Tuple
@@ -23,35 +17,21 @@ from typing import List, NamedTuple, Optional, Tuple
 import numpy
 import torch
 
-from .columns import NEW_VALUE_HASHES, NEW_VALUE_SCALE
+from .first_gates import FirstGates, first_layer_gates, product
 from .gate_tables import GateTables
 from .network import LSTMTaggerNet
 from .packing import backward_steps, packing_order
-from .row_cache import RowCache
-
-GATE_CACHE_BYTES = 32 * 2**20
-"""The most memory the cache of first-layer input gates takes: 8,192 id rows of the default
-config (4 KB each), enough for the words that make up most of a text."""
 
 
 class StepWeights(NamedTuple):
     """Arrays derived from the weights, scaled for tanh-only gates and a doubled h: NumPy arrays,
-    and torch tensors for the larger matrix products (`_product`)."""
+    and torch tensors for the larger matrix products (`first_gates.product`)."""
 
-    rows: numpy.ndarray  # the gate tables' rows (a view, not a copy), then `offsets` per feature
-    offsets: numpy.ndarray
-    first_bias: numpy.ndarray  # (directions x 4 x hidden,)
-    chars: Optional[Tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray, numpy.ndarray]]
-    # ^ the character CNN: embedding, window weight (3 x char embed width, width), its bias, and
-    #   the first layer's weight on its output (width, directions x 4 x hidden)
-    new_values: Optional[Tuple[numpy.ndarray, numpy.ndarray]]  # the new-value table, and per feature the weight on its rows
-    static_weight: Optional[torch.Tensor]  # (vectors width, directions x 4 x hidden)
     input_weights: List[Optional[torch.Tensor]]  # per layer after the first, (input width, directions x 4 x hidden)
     biases: List[Optional[numpy.ndarray]]  # per layer after the first
     recurrent: List[numpy.ndarray]  # per layer, (directions, hidden, 4 x hidden)
     output_weight: numpy.ndarray  # (directions x hidden, n_labels)
     output_bias: numpy.ndarray  # (n_labels,)
-    first_gates: RowCache  # the halved first-layer input gates per id row, made as they are needed
 
 
 def make_weights(network: LSTMTaggerNet, tables: GateTables) -> StepWeights:
@@ -60,42 +40,28 @@ def make_weights(network: LSTMTaggerNet, tables: GateTables) -> StepWeights:
     def array(tensor: torch.Tensor) -> numpy.ndarray:
         return tensor.detach().contiguous().numpy()
 
-    def matrix(tensor: torch.Tensor) -> torch.Tensor:
-        return tensor.detach().contiguous()
-
-    chars = None
-    if network.chars is not None:
-        cnn = network.chars
-        chars = (array(cnn.embedding.weight), array(cnn.window.weight.T), array(cnn.window.bias),
-                 array(tables.char_weight.T))
-    new_values = None
-    if network.new_values is not None:
-        weight = tables.embed_weight.T * NEW_VALUE_SCALE  # per feature, (embed width, directions x 4 x hidden)
-        new_values = (array(network.new_values.weight), array(weight.reshape(len(network.embeddings), -1, weight.shape[1])))
-    static_weight = matrix(tables.static_weight.T) if tables.static_weight is not None else None
     # Every gate's input halved once the first layer's are summed; a weight on h2 = 2 h halved again.
     later = range(1, len(tables.input_weights))
     return StepWeights(
-        tables.rows.numpy(), tables.offsets.numpy(), array(tables.biases[0]), chars, new_values, static_weight,
-        [None] + [matrix(tables.input_weights[layer].T * 0.25) for layer in later],
+        [None] + [(tables.input_weights[layer].T * 0.25).contiguous() for layer in later],
         [None] + [array(tables.biases[layer] * 0.5) for layer in later],
         [array(recurrent * 0.25) for recurrent in tables.recurrent],
         array(network.output.weight.T * 0.5),
         array(network.output.bias),
-        RowCache(max(1, GATE_CACHE_BYTES // (tables.biases[0].numel() * tables.biases[0].element_size()))),
     )
 
 
-def logits(network: LSTMTaggerNet, weights: StepWeights, ids: torch.Tensor, lengths: torch.Tensor,
+def logits(network: LSTMTaggerNet, weights: StepWeights, first: FirstGates, ids: torch.Tensor, lengths: torch.Tensor,
            static: Optional[torch.Tensor] = None) -> torch.Tensor:
     """The network's logits (n_tokens, n_labels), as `gate_tables.logits` gives them."""
     order, batch_sizes = packing_order(lengths.numpy())
     backward = backward_steps(lengths.numpy()) if network.lstm.bidirectional else None
-    gates = _first_layer_gates(network, weights, ids.numpy()[order], None if static is None else static.numpy()[order])
+    gates = first_layer_gates(network, first, ids.numpy()[order], None if static is None else static.numpy()[order])
+    gates *= 0.5
     sizes = batch_sizes.tolist()
     for layer, recurrent in enumerate(weights.recurrent):
         if layer:
-            gates = _product(hidden, weights.input_weights[layer])
+            gates = product(hidden, weights.input_weights[layer])
             gates += weights.biases[layer]
         hidden = _layer(gates, sizes, recurrent, backward)
     packed_logits = hidden @ weights.output_weight
@@ -103,68 +69,6 @@ def logits(network: LSTMTaggerNet, weights: StepWeights, ids: torch.Tensor, leng
     result = numpy.empty_like(packed_logits)
     result[order] = packed_logits
     return torch.from_numpy(result)
-
-
-def _first_layer_gates(network: LSTMTaggerNet, weights: StepWeights, ids: numpy.ndarray,
-                       static: Optional[numpy.ndarray]) -> numpy.ndarray:
-    """The first layer's halved input gates of each token (`_input_gates` halved); without
-    static vectors, from the cache of each distinct id row's."""
-    def halved(ids: numpy.ndarray, static: Optional[numpy.ndarray]) -> numpy.ndarray:
-        gates = _input_gates(network, weights, ids, static)
-        gates *= 0.5
-        return gates
-
-    if static is not None:
-        return halved(ids, static)
-    ids = numpy.ascontiguousarray(ids)
-    keys = ids.view(numpy.dtype((numpy.void, ids.shape[1] * ids.itemsize))).reshape(-1)
-    return weights.first_gates.lookup(weights, keys, lambda new_keys: halved(
-        numpy.frombuffer(b"".join(new_keys), dtype=ids.dtype).reshape(len(new_keys), ids.shape[1]), None))
-
-
-def _input_gates(network: LSTMTaggerNet, weights: StepWeights, ids: numpy.ndarray,
-                 static: Optional[numpy.ndarray]) -> numpy.ndarray:
-    """Each token's first-layer input gates, both directions side by side, biases included: the
-    sum of `gate_tables.input_gates`, from the same pieces as `LSTMTaggerNet.input_parts`."""
-    columns = network.columns
-    feature_rows = ids[:, columns.features] + weights.offsets
-    gates = weights.rows[feature_rows[:, 0]]
-    for feature in range(1, columns.n_features):
-        gates += weights.rows[feature_rows[:, feature]]
-    gates += weights.first_bias
-    if weights.new_values is not None:
-        table, weight = weights.new_values
-        new_ids = ids[:, columns.new]
-        tokens = new_ids.any(axis=1).nonzero()[0]
-        if len(tokens):
-            # Only the features with a new value read their slice of the weight: a new word's
-            # other features are known, and the whole weight is larger than the CPU's cache.
-            new_ids = new_ids[tokens].reshape(len(tokens), columns.n_features, NEW_VALUE_HASHES)
-            for feature in new_ids.any(axis=(0, 2)).nonzero()[0]:
-                gates[tokens] += table[new_ids[:, feature]].sum(axis=1) @ weight[feature]
-    if weights.chars is not None:
-        gates += _char_cnn(ids[:, columns.chars], *weights.chars[:3]) @ weights.chars[3]
-    if static is not None:
-        gates += _product(static.astype(gates.dtype), weights.static_weight)
-    return gates
-
-
-def _product(rows: numpy.ndarray, weight: torch.Tensor) -> numpy.ndarray:
-    """rows @ weight, by torch, as a NumPy array."""
-    return torch.from_numpy(rows).matmul(weight).numpy()
-
-
-def _char_cnn(char_ids: numpy.ndarray, embedding: numpy.ndarray, window: numpy.ndarray,
-              bias: numpy.ndarray) -> numpy.ndarray:
-    """CharCNN's output (n_words, width): embed, convolve over 3-character windows, max-pool."""
-    n_words, n_chars = char_ids.shape
-    chars = numpy.zeros((n_words, n_chars + 2, embedding.shape[1]), dtype=embedding.dtype)  # a zero row at each end
-    chars[:, 1:-1] = embedding[char_ids]
-    hidden = numpy.concatenate([chars[:, :-2], chars[:, 1:-1], chars[:, 2:]], axis=2) @ window
-    hidden += bias
-    hidden[char_ids == 0] = 0.0  # padding takes no part in the pooling
-    numpy.maximum(hidden, 0.0, out=hidden)
-    return hidden.max(axis=1)
 
 
 def _layer(gates: numpy.ndarray, sizes: List[int], recurrent: numpy.ndarray,

@@ -1,5 +1,5 @@
 """Rows made once per key and found again in a dict: the feature layer's ids per word type
-(layers/type_cache.py) and the first layer's input gates per id row (numpy_steps.py)."""
+(layers/type_cache.py) and the first layer's input gates per id row (first_gates.py)."""
 import threading
 from typing import Callable, Dict, List, Optional, Tuple
 

@@ -57,21 +57,25 @@ def test_threads_tag_as_one_thread_does(architecture, one_torch_thread):
     model.get_ref("features").attrs["affix_ids"].max_keys = 300
     sentences = dev_words(400)
     expected = [[t.tag_ for t in nlp(Doc(nlp.vocab, words=words))] for words in sentences]
-    # And a small cache of the NumPy path's first-layer gates (made by the Docs just tagged).
+    # And a small cache of the first layer's gates (made by the Docs just tagged), which the
+    # threads tagging one Doc at a time and those tagging small (NumPy path) or large batches
+    # (torch path) share.
     _, _, derived = model.get_ref("network").shims[0].module._derived
-    derived[execution.NUMPY_STEPS].first_gates.max_keys = 300
+    _, first_gates = derived[execution.GATE_TABLES]
+    first_gates.cache.max_keys = 300
 
     def one_by_one(offset: int):
         order = sentences[offset:] + sentences[:offset]
         return [[t.tag_ for t in nlp(Doc(nlp.vocab, words=words))] for words in order]
 
-    def piped(offset: int):
+    def piped(offset: int, batch_size: int):
         order = sentences[offset:] + sentences[:offset]
-        docs = nlp.pipe((Doc(nlp.vocab, words=words) for words in order), batch_size=16)
+        docs = nlp.pipe((Doc(nlp.vocab, words=words) for words in order), batch_size=batch_size)
         return [[t.tag_ for t in doc] for doc in docs]
 
     with ThreadPoolExecutor(THREADS) as pool:
-        jobs = [pool.submit(one_by_one if i % 2 else piped, 97 * i) for i in range(THREADS)]
+        jobs = [pool.submit(one_by_one, 97 * i) if i % 2 else pool.submit(piped, 97 * i, 16 if i % 4 else 128)
+                for i in range(THREADS)]
         results = [job.result() for job in jobs]
     for i, tags in enumerate(results):
         offset = 97 * i

@@ -4,6 +4,7 @@ import torch
 
 from networks import ids_and_lengths, small_network
 from spacy_lstm_tagger.pytorch import execution, gate_tables
+from spacy_lstm_tagger.pytorch.first_gates import make_first_gates
 
 
 @pytest.mark.parametrize("bidirectional,depth,char_width,new_value_rows,static_width", [
@@ -16,7 +17,8 @@ def test_logits_are_the_packed_paths(bidirectional, depth, char_width, new_value
     static = torch.randn(len(ids), static_width) if static_width else None
     with torch.no_grad():
         expected = execution.packed(net, ids, lengths, static, 0.0)
-        fast = gate_tables.logits(net, gate_tables.make_tables(net), ids, lengths, static)
+        tables = gate_tables.make_tables(net)
+        fast = gate_tables.logits(net, tables, make_first_gates(net, tables), ids, lengths, static)
     torch.testing.assert_close(fast, expected, rtol=1e-5, atol=1e-6)
     if new_value_rows:
         assert ids[:, -6:].any()  # some tokens have new-value rows

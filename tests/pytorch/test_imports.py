@@ -4,7 +4,7 @@ import sys
 
 from conftest import ROOT
 
-MODULES = ["char_cnn", "columns", "dropout", "execution", "gate_tables", "int8", "lstm_weights", "network", "numpy_steps",
+MODULES = ["char_cnn", "columns", "dropout", "execution", "first_gates", "gate_tables", "int8", "lstm_weights", "network", "numpy_steps",
            "packing", "padded_lstm", "row_cache", "threads", "windows"]
 
 
