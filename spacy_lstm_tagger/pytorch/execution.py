@@ -28,8 +28,8 @@ import torch
 from torch.nn.utils.rnn import PackedSequence
 
 from . import gate_tables, numpy_steps
-from .first_gates import FirstGates, make_first_gates
 from .dropout import apply_dropout
+from .first_gates import FirstGates, make_first_gates
 from .lstm_weights import directions, layer_input, layer_weights
 from .network import LSTMEncoderNet, LSTMTaggerNet
 from .packing import packing_order
