@@ -15,7 +15,7 @@ import statistics
 from pathlib import Path
 
 from common import ROOT, machine, markdown_table, measure
-from new_text import FILES, RAW
+from new_text import DOCS, FILES, RAW, WARM_DOCS
 
 OURS, SPACY = "lstm_tagger", "spacy_cnn"
 
@@ -47,7 +47,7 @@ def main():
         print(f"  round {round_ + 1} of {args.rounds}", flush=True)
         for system, model in models.items():
             speeds[system].append(measure("new_text_speed", 1, model=model, files=[str(RAW / name) for name in FILES],
-                                          warm_docs=3000, max_docs=40000,
+                                          warm_docs=WARM_DOCS, max_docs=DOCS,
                                           batch_size=args.batch_size)["words_per_second"])
         ceiling.append(measure("matmul_rate", 1)["multiply_adds_per_second"])
     words = {system: statistics.median(runs) for system, runs in speeds.items()}

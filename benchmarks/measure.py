@@ -7,7 +7,7 @@ import statistics
 import sys
 import threading
 import time
-from itertools import cycle, islice
+from itertools import chain, cycle, islice
 from pathlib import Path
 from typing import Optional
 
@@ -273,7 +273,8 @@ def new_text_speed(model: str, files, warm_docs: int, max_docs: int, batch_size:
     line of the JSONL `files`, in order, split by the pipeline's tokenizer; the first `warm_docs`
     texts warm it up (untimed), the next ones, up to `max_docs` in all, are timed."""
     nlp = load(model, config=config)
-    texts = [json.loads(line)["text"] for name in files for line in open(name, encoding="utf8")][:max_docs]
+    lines = chain.from_iterable(open(name, encoding="utf8") for name in files)
+    texts = [json.loads(line)["text"] for line in islice(lines, max_docs)]
     docs = [nlp.make_doc(text) for text in texts]
     for _ in nlp.pipe(docs[:warm_docs], batch_size=batch_size):
         pass

@@ -21,6 +21,7 @@ from common import ROOT, machine, markdown_table, measure
 
 RAW = ROOT.parent / "shared" / "corpora" / "raw"
 FILES = ["brown.jsonl", "abc.jsonl"]
+WARM_DOCS, DOCS = 3000, 40000  # texts that warm a pipeline up, and texts read in all
 OURS, BEFORE, INT8, SPACY = "lstm_tagger", "lstm_tagger, code before", "lstm_tagger int8", "spacy_cnn"
 
 
@@ -30,8 +31,8 @@ def parse_args():
     parser.add_argument("--spacy", type=Path, required=True, help="trained spaCy efficiency tagger pipeline")
     parser.add_argument("--code-before", type=Path, help="a checkout of this project whose code to time too")
     parser.add_argument("--raw", type=Path, default=RAW, help="folder of the raw JSONL files (default ../shared)")
-    parser.add_argument("--warm-docs", type=int, default=3000)
-    parser.add_argument("--docs", type=int, default=40000, help="texts read in all, warm-up included")
+    parser.add_argument("--warm-docs", type=int, default=WARM_DOCS)
+    parser.add_argument("--docs", type=int, default=DOCS, help="texts read in all, warm-up included")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)

@@ -78,10 +78,11 @@ def logits(network: LSTMTaggerNet, tables: GateTables, first: FirstGates, ids: t
     `LSTMTaggerNet.forward` takes them, when tagging (no dropout), from the first layer's input
     gates of first_gates.py. Everything runs in the forward direction's packed order; the
     backward direction's steps are a permutation of it."""
-    order, batch_sizes = map(torch.from_numpy, packing_order(lengths.numpy()))
+    order, batch_sizes = packing_order(lengths.numpy())
     backward = torch.from_numpy(backward_steps(lengths.numpy())) if network.lstm.bidirectional else None
-    gates = torch.from_numpy(first_layer_gates(network, first, ids.numpy()[order.numpy()],
-                                               None if static is None else static.numpy()[order.numpy()]))
+    gates = torch.from_numpy(first_layer_gates(network, first, ids.numpy()[order],
+                                               None if static is None else static.numpy()[order]))
+    order, batch_sizes = torch.from_numpy(order), torch.from_numpy(batch_sizes)
     for layer in range(network.lstm.num_layers):
         if layer:
             gates = torch.addmm(tables.biases[layer], hidden, tables.input_weights[layer].T)
